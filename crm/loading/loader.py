@@ -1,0 +1,345 @@
+"""Load a feed's landing files into the warehouse's ``raw`` schema.
+
+For every file of a feed folder (``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, ``.parquet``):
+
+1. The file's SHA-256 is looked up in the ledger: a file already seen (loaded or refused) is
+   skipped, so re-landing a file changes nothing.
+2. Its rows are read as text with their line numbers (see ``reading``).
+3. A file that cannot be read, or lacks a required column, is refused: its rows (if any could be
+   read) go to the rejects table with the reason, and the ledger records the refusal.
+4. Otherwise each cell is parsed by the contract's rules (see ``parsing``); a row with a problem
+   goes to ``raw._rejects`` (file, line, first bad column, every reason, the row as JSON), the
+   others are appended to ``raw.<feed>`` with load metadata. Loaded + rejected = rows in the file.
+
+Each file is loaded in one transaction together with its ledger entry: a crash leaves no half
+file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from crm.contract import ACCEPTED_SUFFIXES, FEEDS, SQL_TYPES, Column, Feed
+from crm.loading.parsing import TYPE_WORDS, parse_expr, quote_identifier, quote_literal
+from crm.loading.reading import LINE_COLUMN, PROBLEM_COLUMN, FileRefused, ReadResult, read_batches
+from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema, raw_table
+
+STAGE = "_landing_stage"
+TYPED = "_landing_typed"
+
+
+class LandingError(RuntimeError):
+    """The landing area itself is unusable (e.g. the required orders feed is missing)."""
+
+
+@dataclass(frozen=True)
+class FileLoadReport:
+    feed: str
+    source_file: str
+    status: str  # loaded | refused | already_loaded
+    rows_in_file: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    encoding: str = ""
+    message: str = ""
+
+
+@dataclass
+class FeedLoadReport:
+    feed: str
+    folder: str
+    present: bool
+    files: list[FileLoadReport] = field(default_factory=list)
+    ignored_files: list[str] = field(default_factory=list)
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(f, attribute) for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.total("rows_loaded")
+
+    @property
+    def rows_rejected(self) -> int:
+        return self.total("rows_rejected")
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+
+def landing_files(folder: Path) -> tuple[list[Path], list[Path]]:
+    """The accepted files under a feed folder (sorted by path) and the ignored ones."""
+    accepted: list[Path] = []
+    ignored: list[Path] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.name.startswith("."):
+            continue
+        target = accepted if path.name.lower().endswith(ACCEPTED_SUFFIXES) else ignored
+        target.append(path)
+    return accepted, ignored
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_feed(
+    conn: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str
+) -> FeedLoadReport:
+    feed = FEEDS[feed_name]
+    ensure_raw_schema(conn)
+    folder = landing_dir / feed.name
+    report = FeedLoadReport(feed=feed.name, folder=str(folder), present=folder.is_dir())
+    if not folder.is_dir():
+        if feed.required:
+            raise LandingError(
+                f"the required feed {feed.name!r} is missing: no folder {folder} "
+                f"(CRM_LANDING_DIR={landing_dir})"
+            )
+        return report
+    files, ignored = landing_files(folder)
+    report.ignored_files = [str(p.relative_to(landing_dir)) for p in ignored]
+    if feed.required and not files:
+        raise LandingError(
+            f"the required feed {feed.name!r} has no files in {folder} "
+            f"(accepted: {', '.join(ACCEPTED_SUFFIXES)})"
+        )
+    for path in files:
+        report.files.append(load_file(conn, landing_dir, feed, path))
+    return report
+
+
+def load_file(
+    conn: duckdb.DuckDBPyConnection, landing_dir: Path, feed: Feed, path: Path
+) -> FileLoadReport:
+    source = path.relative_to(landing_dir).as_posix()
+    checksum = sha256_of(path)
+    seen = conn.execute(
+        f"select source_file from {LEDGER_TABLE} where feed = ? and file_sha256 = ?",
+        [feed.name, checksum],
+    ).fetchone()
+    if seen:
+        return FileLoadReport(
+            feed.name, source, "already_loaded", message=f"same content as {seen[0]}"
+        )
+    info = ReadResult()
+    refusal = ""
+    try:
+        _stage_file(conn, path, info)
+    except FileRefused as exc:
+        refusal = str(exc)
+    rows_in_file = _count(conn, STAGE) if _exists(conn, STAGE) else 0
+    if not refusal:
+        missing = [c for c in feed.required_columns if c not in info.header]
+        if missing:
+            refusal = (
+                f"missing required column(s) {', '.join(missing)}; "
+                f"the header has {', '.join(info.header)}"
+            )
+    now = datetime.now()
+    conn.execute("begin transaction")
+    try:
+        load_id = conn.execute(
+            f"select coalesce(max(load_id), 0) + 1 from {LEDGER_TABLE}"
+        ).fetchone()[0]  # type: ignore[index]
+        if refusal:
+            loaded, rejected = 0, _reject_whole_file(
+                conn, feed, source, load_id, now, refusal, rows_in_file
+            )
+            status = "refused"
+        else:
+            loaded, rejected = _insert_typed(conn, feed, source, load_id, now, info.header)
+            status = "loaded"
+        conn.execute(
+            f"insert into {LEDGER_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, feed.name, source, checksum, path.stat().st_size, info.encoding,
+             rows_in_file, loaded, rejected, status, refusal or None, now],
+        )
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    finally:
+        conn.execute(f"drop table if exists {STAGE}")
+        conn.execute(f"drop table if exists {TYPED}")
+    return FileLoadReport(
+        feed.name, source, status, rows_in_file, loaded, rejected, info.encoding, refusal
+    )
+
+
+def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = conn.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = ?", [table]
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(conn.execute(f"select count(*) from {table}").fetchone()[0])  # type: ignore[index]
+
+
+def _stage_file(conn: duckdb.DuckDBPyConnection, path: Path, info: ReadResult) -> None:
+    """Read the file into a temporary table of text columns (rows read so far stay on error)."""
+    conn.execute(f"drop table if exists {STAGE}")
+    for batch in read_batches(path, info):
+        conn.register("_landing_batch", batch)
+        try:
+            if _exists(conn, STAGE):
+                conn.execute(f"insert into {STAGE} select * from _landing_batch")
+            else:
+                conn.execute(f"create temp table {STAGE} as select * from _landing_batch")
+        finally:
+            conn.unregister("_landing_batch")
+
+
+def _record_json(header: list[str], prefix: str = "") -> str:
+    """The row as delivered, as a JSON object (kept with every reject)."""
+    if not header:
+        return "null"
+    fields = ", ".join(
+        f"{quote_literal(name)}: {prefix}{quote_identifier(name)}" for name in header
+    )
+    return f"cast(to_json({{{fields}}}) as varchar)"
+
+
+def _reject_whole_file(
+    conn: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    source: str,
+    load_id: int,
+    now: datetime,
+    reason: str,
+    rows_in_file: int,
+) -> int:
+    message = f"file refused: {reason}"
+    if rows_in_file:
+        header = [
+            name
+            for (name,) in conn.execute(
+                "select column_name from duckdb_columns() where temporary and table_name = ? "
+                "order by column_index",
+                [STAGE],
+            ).fetchall()
+            if name not in (LINE_COLUMN, PROBLEM_COLUMN)
+        ]
+        conn.execute(
+            f"insert into {REJECTS_TABLE} select ?, ?, ?, {LINE_COLUMN}, null, ?, "
+            f"{_record_json(header)}, ? from {STAGE}",
+            [load_id, feed.name, source, message, now],
+        )
+    else:
+        conn.execute(
+            f"insert into {REJECTS_TABLE} values (?, ?, ?, null, null, ?, null, ?)",
+            [load_id, feed.name, source, message, now],
+        )
+    return rows_in_file
+
+
+def _column_checks(column: Column, header: list[str]) -> tuple[str, list[str]]:
+    """The typed expression of a contract column and the SQL of its possible problems."""
+    sql_type = SQL_TYPES[column.type]
+    if column.name not in header:
+        problems = [f"'{column.name}: required column is empty'"] if column.required else []
+        return f"cast(null as {sql_type})", problems
+    ref = quote_identifier(column.name)
+    typed = parse_expr(column.type, ref)
+    present = f"nullif(trim({ref}), '') is not null"
+    shown = f"'{column.name}: \"' || left({ref}, 60) || '\"'"
+    problems: list[str] = []
+    if column.required:
+        problems.append(
+            f"case when not ({present}) then '{column.name}: required value is missing' end"
+        )
+    if column.type != "text":
+        problems.append(
+            f"case when {present} and {typed} is null "
+            f"then {shown} || ' is not {TYPE_WORDS[column.type]}' end"
+        )
+    if column.allowed:
+        allowed = "(" + ", ".join(quote_literal(v) for v in column.allowed) + ")"
+        problems.append(
+            f"case when {present} and lower(trim({ref})) not in {allowed} "
+            f"then {shown} || ' is not one of {', '.join(column.allowed)}' end"
+        )
+    if column.minimum is not None:
+        op, words = (">", "greater than") if column.exclusive_minimum else (">=", "at least")
+        problems.append(
+            f"case when not ({typed} {op} {column.minimum}) "
+            f"then {shown} || ' must be {words} {column.minimum}' end"
+        )
+    return typed, problems
+
+
+def _insert_typed(
+    conn: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    source: str,
+    load_id: int,
+    now: datetime,
+    header: list[str],
+) -> tuple[int, int]:
+    selects: list[str] = []
+    first_column: list[str] = []
+    reasons: list[str] = [f"case when {PROBLEM_COLUMN} is not null then {PROBLEM_COLUMN} end"]
+    for column in feed.columns:
+        typed, problems = _column_checks(column, header)
+        selects.append(f"{typed} as {quote_identifier(column.name)}")
+        if problems:
+            joined = f"concat_ws('; ', {', '.join(problems)})"
+            reasons.append(f"nullif({joined}, '')")
+            first_column.append(f"case when nullif({joined}, '') is not null "
+                                f"then {quote_literal(column.name)} end")
+    extras = [name for name in header if name not in feed.column_names]
+    extra_json = (
+        "cast(to_json({"
+        + ", ".join(f"{quote_literal(n)}: {quote_identifier(n)}" for n in extras)
+        + "}) as varchar)"
+        if extras
+        else "cast(null as varchar)"
+    )
+    conn.execute(
+        f"""
+        create temp table {TYPED} as
+        select
+          {', '.join(selects)},
+          {LINE_COLUMN} as _source_line,
+          {extra_json} as _extra_columns,
+          nullif(concat_ws('; ', {', '.join(reasons)}), '') as _reasons,
+          coalesce({', '.join(first_column) or 'null'}) as _first_column
+        from {STAGE}
+        """
+    )
+    contract_columns = ", ".join(quote_identifier(c.name) for c in feed.columns)
+    conn.execute(
+        f"""
+        insert into {raw_table(feed)} by name
+        select {contract_columns}, _source_line, _extra_columns,
+               {load_id} as _load_id, {quote_literal(source)} as _source_file,
+               ? as _loaded_at
+        from {TYPED} where _reasons is null
+        """,
+        [now],
+    )
+    conn.execute(
+        f"""
+        insert into {REJECTS_TABLE}
+        select ?, ?, ?, t._source_line, t._first_column, t._reasons, {_record_json(header, 's.')}, ?
+        from {TYPED} as t join {STAGE} as s on s.{LINE_COLUMN} = t._source_line
+        where t._reasons is not null
+        """,
+        [load_id, feed.name, source, now],
+    )
+    rejected = int(
+        conn.execute(f"select count(*) from {TYPED} where _reasons is not null").fetchone()[0]  # type: ignore[index]
+    )
+    total = _count(conn, TYPED)
+    return total - rejected, rejected

@@ -1,0 +1,117 @@
+"""SQL (DuckDB) expressions that turn a landing file's text cells into contract types.
+
+Each expression takes a quoted column reference holding text and yields the typed value, or
+NULL when the text cannot be read. The loader compares "text present" with "value NULL" to name
+the reason a row is rejected.
+
+Accepted forms (the landing contract):
+- timestamps and dates: ISO 8601 (``2025-04-01T09:30:00``, ``2025-04-01 09:30:00``, with or
+  without an offset such as ``+09:00`` or ``Z``) and Japanese ``2025/04/01 09:30:00`` /
+  ``2025/4/1``. Without an offset a time is Asia/Tokyo local time; with one it is converted to it.
+- yen: ``1234``, ``1,234``, ``¥1,234``, ``￥1,234``, ``1234円`` and full-width digits.
+- booleans: ``true/false``, ``1/0``, ``yes/no``, ``Y/N`` (any case).
+"""
+
+from __future__ import annotations
+
+from crm.contract import SQL_TYPES, ColumnType
+
+_FULL_WIDTH = "０１２３４５６７８９，．－＋：／　"
+_HALF_WIDTH = "0123456789,.-+:/ "
+
+LOCAL_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
+OFFSET_FORMATS = (
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S.%f%z",
+    "%Y-%m-%d %H:%M%z",
+)
+
+TRUE_WORDS = ("true", "t", "1", "yes", "y")
+FALSE_WORDS = ("false", "f", "0", "no", "n")
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _list(values: tuple[str, ...]) -> str:
+    return "[" + ", ".join(quote_literal(v) for v in values) + "]"
+
+
+def normalized_text(ref: str) -> str:
+    """Trimmed text with full-width digits and signs made half-width."""
+    return (
+        f"trim(translate({ref}, {quote_literal(_FULL_WIDTH)}, {quote_literal(_HALF_WIDTH)}))"
+    )
+
+
+def timestamp_expr(ref: str) -> str:
+    text = (
+        f"regexp_replace(replace(replace({normalized_text(ref)}, '/', '-'), 'T', ' '),"
+        " '\\s*(Z|UTC)$', '+00:00')"
+    )
+    return (
+        f"coalesce(try_strptime({text}, {_list(LOCAL_FORMATS)}),"
+        f" timezone('Asia/Tokyo', try_strptime({text}, {_list(OFFSET_FORMATS)})))"
+    )
+
+
+def date_expr(ref: str) -> str:
+    return f"cast({timestamp_expr(ref)} as date)"
+
+
+def yen_expr(ref: str) -> str:
+    text = f"regexp_replace({normalized_text(ref)}, '[¥￥,\\s円]', '', 'g')"
+    return f"try_cast({text} as {SQL_TYPES['yen']})"
+
+
+def int_expr(ref: str) -> str:
+    text = f"regexp_replace({normalized_text(ref)}, '[,\\s]', '', 'g')"
+    return (
+        f"case when regexp_full_match({text}, '[+-]?[0-9]+') "
+        f"then try_cast({text} as bigint) end"
+    )
+
+
+def bool_expr(ref: str) -> str:
+    text = f"lower(trim({ref}))"
+    return (
+        f"case when {text} in {tuple(TRUE_WORDS)} then true "
+        f"when {text} in {tuple(FALSE_WORDS)} then false end"
+    )
+
+
+def text_expr(ref: str) -> str:
+    return f"nullif(trim({ref}), '')"
+
+
+PARSERS = {
+    "text": text_expr,
+    "timestamp": timestamp_expr,
+    "date": date_expr,
+    "yen": yen_expr,
+    "int": int_expr,
+    "bool": bool_expr,
+}
+
+TYPE_WORDS: dict[ColumnType, str] = {
+    "text": "text",
+    "timestamp": "a date-time (YYYY-MM-DD HH:MM:SS or YYYY/M/D H:MM:SS)",
+    "date": "a date (YYYY-MM-DD or YYYY/M/D)",
+    "yen": "a yen amount (e.g. 1234, 1,234 or ¥1,234)",
+    "int": "a whole number",
+    "bool": "a boolean (true/false, 1/0, yes/no, Y/N)",
+}
+
+
+def parse_expr(column_type: ColumnType, ref: str) -> str:
+    return PARSERS[column_type](ref)

@@ -1,0 +1,84 @@
+"""The four settings every run honours (see docs/landing-contract.md), read from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+#: The repository root (this file is crm/settings.py).
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_DIR / "data"
+DEFAULT_LANDING_DIR = DATA_DIR / "demo_landing"
+DEFAULT_WAREHOUSE_PATH = DATA_DIR / "warehouse.duckdb"
+DEFAULT_EXPORT_DIR = DATA_DIR / "exports"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the run cannot use."""
+
+
+def today_in_tokyo() -> date:
+    return datetime.now(TOKYO).date()
+
+
+def parse_as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise SettingsError(
+            f"CRM_AS_OF_DATE must be a date in the form YYYY-MM-DD, got {text!r}"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse_path: Path
+    export_dir: Path
+    as_of_date: date
+    #: True when CRM_LANDING_DIR was not set and the bundled demo shop is used.
+    uses_demo_landing: bool
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        landing = env.get("CRM_LANDING_DIR", "").strip()
+        as_of = env.get("CRM_AS_OF_DATE", "").strip()
+        return cls(
+            landing_dir=Path(landing).expanduser().resolve() if landing else DEFAULT_LANDING_DIR,
+            warehouse_path=_path(env, "CRM_WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
+            export_dir=_path(env, "CRM_EXPORT_DIR", DEFAULT_EXPORT_DIR),
+            as_of_date=parse_as_of_date(as_of) if as_of else today_in_tokyo(),
+            uses_demo_landing=not landing,
+        )
+
+    def as_env(self) -> dict[str, str]:
+        """The settings as environment variables, for child processes such as dbt."""
+        return {
+            "CRM_LANDING_DIR": str(self.landing_dir),
+            "CRM_WAREHOUSE_PATH": str(self.warehouse_path),
+            "CRM_EXPORT_DIR": str(self.export_dir),
+            "CRM_AS_OF_DATE": self.as_of_date.isoformat(),
+        }
+
+
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else default
+
+
+def duckdb_config() -> dict[str, str]:
+    """Memory and temp-directory settings for every DuckDB connection that writes.
+
+    ``CRM_DUCKDB_MEMORY_LIMIT`` (default 8GB) caps DuckDB's memory; beyond it DuckDB spills to
+    ``CRM_DUCKDB_TEMP_DIR`` (default: a ``duckdb_tmp`` folder beside the warehouse file).
+    """
+    return {
+        "memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "8GB"),
+        "threads": os.environ.get("CRM_DUCKDB_THREADS", "2"),
+    }
