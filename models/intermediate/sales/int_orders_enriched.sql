@@ -1,0 +1,81 @@
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+returns as (
+    select * from {{ ref('stg_shop__returns') }}
+),
+
+shipments as (
+    select * from {{ ref('stg_shop__shipments') }}
+),
+
+refunds_per_order as (
+    select
+        order_id,
+        count(*) as return_events,
+        sum(refund_amount) as refunded_amount,
+        min(returned_at) as first_returned_at
+    from returns
+    group by order_id
+),
+
+shipments_per_order as (
+    select
+        order_id,
+        count(*) as shipment_count,
+        min(shipped_at) as first_shipped_at,
+        max(delivered_at) as last_delivered_at
+    from shipments
+    group by order_id
+),
+
+joined as (
+    select
+        orders.*,
+        orders.total_amount - orders.shipping_fee as gross_amount,
+        coalesce(refunds_per_order.refunded_amount, 0) as refunded_amount,
+        coalesce(refunds_per_order.return_events, 0) as return_events,
+        refunds_per_order.first_returned_at,
+        coalesce(shipments_per_order.shipment_count, 0) as shipment_count,
+        shipments_per_order.first_shipped_at,
+        shipments_per_order.last_delivered_at
+    from orders
+    left join refunds_per_order
+        on orders.order_id = refunds_per_order.order_id
+    left join shipments_per_order
+        on orders.order_id = shipments_per_order.order_id
+),
+
+flagged as (
+    select
+        *,
+        gross_amount - refunded_amount as net_amount,
+        customer_id is null as is_guest,
+        order_status = 'cancelled' as is_cancelled,
+        (
+            order_status = 'returned'
+            or (refunded_amount > 0 and refunded_amount >= gross_amount)
+        ) as is_fully_refunded,
+        refunded_amount > 0 or order_status = 'returned' as has_return,
+        (
+            first_shipped_at is not null
+            or order_status in ('shipped', 'delivered', 'returned')
+        ) as is_shipped,
+        case
+            when first_shipped_at is not null
+                then {{ dbt.datediff('ordered_date', 'cast(first_shipped_at as date)', 'day') }}
+        end as shipment_lag_days
+    from joined
+),
+
+final as (
+    select
+        *,
+        not is_cancelled and not is_fully_refunded as is_purchase
+    from flagged
+)
+
+select * from final

@@ -1,0 +1,72 @@
+"""Dagster resources: the warehouse (DuckDB file, landing area, business date) and dbt."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource
+
+from crm.settings import Settings, duckdb_config
+from orchestration.dbt_project import dbt_project
+
+#: Every asset, check and dbt step that writes the warehouse runs in this pool. DuckDB allows one
+#: writing process per file, so `dagster.yaml` limits the pool to one step at a time.
+WAREHOUSE_POOL = "warehouse"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse of a run, its landing area and its business date."""
+
+    warehouse_path: str
+    landing_dir: str
+    export_dir: str
+    as_of_date: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        return cls(
+            warehouse_path=str(settings.warehouse_path),
+            landing_dir=str(settings.landing_dir),
+            export_dir=str(settings.export_dir),
+            as_of_date=settings.as_of_date.isoformat(),
+        )
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        path = Path(self.warehouse_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def dbt_environment(self) -> dict[str, str]:
+        """Environment for dbt: profiles.yml reads the warehouse path from it."""
+        return {
+            "CRM_WAREHOUSE_PATH": self.warehouse_path,
+            "CRM_LANDING_DIR": self.landing_dir,
+            "CRM_EXPORT_DIR": self.export_dir,
+            "CRM_AS_OF_DATE": self.as_of_date,
+        }
+
+
+def dbt_resource() -> DbtCliResource:
+    """dbt from the same environment as this Python (so `dbt` need not be on PATH)."""
+    executable = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=dbt_project,
+        dbt_executable=str(executable) if executable.exists() else "dbt",
+        profiles_dir=str(dbt_project.profiles_dir),
+    )
+
+
+def apply_dbt_environment(warehouse: WarehouseResource) -> None:
+    """dbt runs as a child process and inherits os.environ: point it at this run's warehouse."""
+    os.environ.update(warehouse.dbt_environment())

@@ -1,0 +1,81 @@
+"""A short, human summary of a built warehouse (printed at the end of the nightly run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class WarehouseSummary:
+    warehouse_path: Path
+    as_of_date: str
+    customers: int
+    purchasing_customers: int
+    orders: int
+    net_sales: float
+    files_loaded: int
+    files_refused: int
+    rows_rejected: int
+    rejects_by_feed: dict[str, int]
+
+    def render(self) -> str:
+        rejects = ", ".join(f"{feed} {n:,}" for feed, n in self.rejects_by_feed.items()) or "none"
+        return "\n".join(
+            [
+                f"Warehouse: {self.warehouse_path}",
+                f"  as of {self.as_of_date}",
+                f"  customers: {self.customers:,} ({self.purchasing_customers:,} with a purchase)",
+                f"  orders (purchases as of date): {self.orders:,}",
+                f"  net sales: ¥{self.net_sales:,.0f}",
+                f"  landing files: {self.files_loaded:,} loaded, {self.files_refused:,} refused",
+                f"  rejected rows: {self.rows_rejected:,} ({rejects}); see raw._rejects",
+                "  BI tables: marts.customer_facts",
+            ]
+        )
+
+
+def summarize(warehouse_path: Path) -> WarehouseSummary:
+    conn = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        as_of, customers, purchasing, orders, net = conn.execute(
+            """
+            select
+                cast(max(as_of_date) as varchar),
+                count(*),
+                count(*) filter (where order_count > 0),
+                coalesce(sum(order_count), 0),
+                coalesce(sum(net_sales), 0)
+            from marts.customer_facts
+            """
+        ).fetchone()  # type: ignore[misc]
+        loaded, refused = conn.execute(
+            """
+            select
+                count(*) filter (where status = 'loaded'),
+                count(*) filter (where status = 'refused')
+            from raw._load_ledger
+            """
+        ).fetchone()  # type: ignore[misc]
+        rejects = dict(
+            conn.execute(
+                "select feed, sum(rows_rejected) from raw._load_ledger "
+                "group by feed having sum(rows_rejected) > 0 order by feed"
+            ).fetchall()
+        )
+    finally:
+        conn.close()
+    return WarehouseSummary(
+        warehouse_path=warehouse_path,
+        as_of_date=as_of or "",
+        customers=int(customers),
+        purchasing_customers=int(purchasing),
+        orders=int(orders),
+        net_sales=float(net),
+        files_loaded=int(loaded),
+        files_refused=int(refused),
+        rows_rejected=int(sum(rejects.values())),
+        rejects_by_feed={k: int(v) for k, v in rejects.items()},
+    )
