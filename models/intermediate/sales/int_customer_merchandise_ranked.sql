@@ -1,5 +1,3 @@
-{%- set dimensions = ['category', 'brand'] -%}
-
 with
 
 orders as (
@@ -14,15 +12,13 @@ purchased_lines as (
     select
         orders.customer_id,
         orders.ordered_at,
-        order_lines.order_id,
-        order_lines.line_number,
         order_lines.category,
         order_lines.brand,
         order_lines.quantity,
         order_lines.line_amount,
         row_number() over (
             partition by orders.customer_id
-            order by orders.ordered_at, order_lines.order_id, order_lines.line_number
+            order by orders.ordered_at asc, order_lines.order_id asc, order_lines.line_number asc
         ) as line_sequence
     from order_lines
     inner join orders
@@ -32,28 +28,44 @@ purchased_lines as (
         and not orders.is_guest
 ),
 
-{% for dimension in dimensions %}
-{{ dimension }}_totals as (
+dimension_lines as (
     select
         customer_id,
-        '{{ dimension }}' as dimension,
-        {{ dimension }} as dimension_value,
+        'category' as dimension,
+        category as dimension_value,
+        ordered_at,
+        quantity,
+        line_amount,
+        line_sequence
+    from purchased_lines
+    where category is not null
+
+    union all
+
+    select
+        customer_id,
+        'brand' as dimension,
+        brand as dimension_value,
+        ordered_at,
+        quantity,
+        line_amount,
+        line_sequence
+    from purchased_lines
+    where brand is not null
+),
+
+totals as (
+    select
+        customer_id,
+        dimension,
+        dimension_value,
         sum(quantity) as quantity,
         sum(line_amount) as line_amount,
         min(ordered_at) as first_ordered_at,
         max(ordered_at) as last_ordered_at,
         min(line_sequence) as first_line_sequence
-    from purchased_lines
-    where {{ dimension }} is not null
-    group by customer_id, {{ dimension }}
-),
-{% endfor %}
-
-unioned as (
-    {% for dimension in dimensions %}
-    select * from {{ dimension }}_totals
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    from dimension_lines
+    group by customer_id, dimension, dimension_value
 ),
 
 final as (
@@ -67,13 +79,13 @@ final as (
         last_ordered_at,
         row_number() over (
             partition by customer_id, dimension
-            order by quantity desc, last_ordered_at desc, dimension_value
+            order by quantity desc, last_ordered_at desc, dimension_value asc
         ) as most_bought_rank,
         row_number() over (
             partition by customer_id, dimension
-            order by first_line_sequence
+            order by first_line_sequence asc
         ) as first_bought_rank
-    from unioned
+    from totals
 )
 
 select * from final

@@ -66,7 +66,7 @@ flagged as (
         ) as is_shipped,
         case
             when first_shipped_at is not null
-                then {{ dbt.datediff('ordered_date', 'cast(first_shipped_at as date)', 'day') }}
+                then {{ days_between('ordered_date', 'first_shipped_at') }}
         end as shipment_lag_days
     from joined
 ),

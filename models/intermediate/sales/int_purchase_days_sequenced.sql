@@ -35,7 +35,7 @@ final as (
         previous_purchase_date,
         case
             when previous_purchase_date is not null
-                then {{ dbt.datediff('previous_purchase_date', 'purchase_date', 'day') }}
+                then {{ days_between('previous_purchase_date', 'purchase_date') }}
         end as days_since_previous_purchase
     from sequenced
 )

@@ -161,7 +161,7 @@ product_views as (
         page_views.sku,
         row_number() over (
             partition by customer_sessions.customer_id
-            order by page_views.viewed_at desc, page_views.sku
+            order by page_views.viewed_at desc, page_views.sku asc
         ) as recency_rank
     from page_views
     inner join customer_sessions
@@ -206,6 +206,11 @@ joined as (
         product_views.sku as last_viewed_sku,
         members.customer_id is not null as is_member,
         members.registered_date,
+        coalesce(
+            least(members.registered_date, purchases.first_purchase_date),
+            purchases.first_purchase_date,
+            members.registered_date
+        ) as tenure_start_date,
         members.birth_date,
         members.gender,
         members.prefecture,
@@ -245,12 +250,8 @@ joined as (
 derived as (
     select
         *,
-        {{ dbt.datediff('last_purchase_date', 'as_of_date', 'day') }} as days_since_last_purchase,
-        {{ dbt.datediff(
-            'case when registered_date < first_purchase_date or first_purchase_date is null'
-            ~ ' then registered_date else first_purchase_date end',
-            'as_of_date', 'day'
-        ) }} as tenure_days,
+        {{ days_between('last_purchase_date', 'as_of_date') }} as days_since_last_purchase,
+        {{ days_between('tenure_start_date', 'as_of_date') }} as tenure_days,
         case
             when order_count > 0 then net_sales / order_count
         end as average_order_value,
@@ -264,12 +265,14 @@ derived as (
         case
             when median_purchase_interval_days is not null
                 then {{ dbt.dateadd(
-                    'day',
-                    'cast(round(median_purchase_interval_days) as integer)',
-                    'last_purchase_date'
+                    'day', 'cast(round(median_purchase_interval_days) as integer)', 'last_purchase_date'
                 ) }}
         end as expected_next_purchase_date,
-        {{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as days_since_first_purchase
+        case
+            when order_count > 0
+                then order_count * 365.0
+                / greatest({{ days_between('first_purchase_date', 'as_of_date') }} + 1, 365)
+        end as yearly_purchase_frequency
     from joined
 ),
 
@@ -312,9 +315,9 @@ final as (
         case when has_web_feed then coalesce(page_views, 0) end as page_views,
         case when has_web_feed then coalesce(time_on_site_seconds, 0) end as time_on_site_seconds,
         last_visit_date,
-        {{ dbt.datediff('last_visit_date', 'as_of_date', 'day') }} as days_since_last_visit,
+        {{ days_between('last_visit_date', 'as_of_date') }} as days_since_last_visit,
         case when has_web_feed then coalesce(conversions, 0) end as conversions,
-        {{ dbt.datediff('last_conversion_date', 'as_of_date', 'day') }} as days_since_last_conversion,
+        {{ days_between('last_conversion_date', 'as_of_date') }} as days_since_last_conversion,
         main_traffic_source,
         last_viewed_sku,
         is_member,
@@ -329,16 +332,10 @@ final as (
         is_dm_opt_in,
         is_withdrawn,
         net_sales as historical_ltv,
-        case
-            when order_count > 0
-                then order_count * 365.0 / greatest(days_since_first_purchase + 1, 365)
-        end as yearly_purchase_frequency,
-        case
-            when order_count > 0
-                then average_order_value
-                * (order_count * 365.0 / greatest(days_since_first_purchase + 1, 365))
-                * {{ var('ltv_expected_lifetime_years') }}
-        end as projected_ltv
+        yearly_purchase_frequency,
+        average_order_value
+        * yearly_purchase_frequency
+        * {{ var('ltv_expected_lifetime_years') }} as projected_ltv
     from derived
 )
 
