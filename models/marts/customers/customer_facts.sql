@@ -270,8 +270,9 @@ derived as (
         end as expected_next_purchase_date,
         case
             when order_count > 0
-                then order_count * 365.0
-                / greatest({{ days_between('first_purchase_date', 'as_of_date') }} + 1, 365)
+                then
+                    order_count * 365.0
+                    / greatest({{ days_between('first_purchase_date', 'as_of_date') }} + 1, 365)
         end as yearly_purchase_frequency
     from joined
 ),
