@@ -1,0 +1,38 @@
+# The two commands of the README, plus a few helpers. Each sets up its own virtual
+# environment (.venv) on first use from pyproject.toml pinned by constraints.txt.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+
+# dbt, dagster and sqlfluff from the project environment come first on PATH.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test lint unit-python dbt-docs ui demo clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || (echo "Python 3.11 is required (python3.11 or python3 on PATH)" && exit 1)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+## make run: the nightly job, once, in-process (demo shop unless CRM_LANDING_DIR is set)
+run: $(STAMP)
+	$(BIN)/python -m orchestration.run
+
+## make test: lint (ruff, sqlfluff) and every test (pytest runs dbt and Dagster for real)
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	CRM_WAREHOUSE_PATH=$${TMPDIR:-/tmp}/crm_sqlfluff.duckdb $(BIN)/sqlfluff lint models --nocolor
+
+## make demo: (re)generate the demo landing area only
+demo: $(STAMP)
+	$(BIN)/crm-demo-shop --out data/demo_landing
+
+clean:
+	rm -rf target logs data/warehouse.duckdb data/warehouse.duckdb.wal
