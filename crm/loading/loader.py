@@ -92,9 +92,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_feed(
-    conn: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str
-) -> FeedLoadReport:
+def load_feed(conn: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str) -> FeedLoadReport:
     feed = FEEDS[feed_name]
     ensure_raw_schema(conn)
     folder = landing_dir / feed.name
@@ -152,8 +150,9 @@ def load_file(
             f"select coalesce(max(load_id), 0) + 1 from {LEDGER_TABLE}"
         ).fetchone()[0]  # type: ignore[index]
         if refusal:
-            loaded, rejected = 0, _reject_whole_file(
-                conn, feed, source, load_id, now, refusal, rows_in_file
+            loaded, rejected = (
+                0,
+                _reject_whole_file(conn, feed, source, load_id, now, refusal, rows_in_file),
             )
             status = "refused"
         else:
@@ -161,8 +160,20 @@ def load_file(
             status = "loaded"
         conn.execute(
             f"insert into {LEDGER_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, feed.name, source, checksum, path.stat().st_size, info.encoding,
-             rows_in_file, loaded, rejected, status, refusal or None, now],
+            [
+                load_id,
+                feed.name,
+                source,
+                checksum,
+                path.stat().st_size,
+                info.encoding,
+                rows_in_file,
+                loaded,
+                rejected,
+                status,
+                refusal or None,
+                now,
+            ],
         )
         conn.execute("commit")
     except BaseException:
@@ -222,15 +233,8 @@ def _reject_whole_file(
 ) -> int:
     message = f"file refused: {reason}"
     if rows_in_file:
-        header = [
-            name
-            for (name,) in conn.execute(
-                "select column_name from duckdb_columns() where temporary and table_name = ? "
-                "order by column_index",
-                [STAGE],
-            ).fetchall()
-            if name not in (LINE_COLUMN, PROBLEM_COLUMN)
-        ]
+        columns = conn.execute(f"select * from {STAGE} limit 0").description
+        header = [c[0] for c in columns if c[0] not in (LINE_COLUMN, PROBLEM_COLUMN)]
         conn.execute(
             f"insert into {REJECTS_TABLE} select ?, ?, ?, {LINE_COLUMN}, null, ?, "
             f"{_record_json(header)}, ? from {STAGE}",
@@ -296,8 +300,9 @@ def _insert_typed(
         if problems:
             joined = f"concat_ws('; ', {', '.join(problems)})"
             reasons.append(f"nullif({joined}, '')")
-            first_column.append(f"case when nullif({joined}, '') is not null "
-                                f"then {quote_literal(column.name)} end")
+            first_column.append(
+                f"case when nullif({joined}, '') is not null then {quote_literal(column.name)} end"
+            )
     extras = [name for name in header if name not in feed.column_names]
     extra_json = (
         "cast(to_json({"
@@ -310,11 +315,11 @@ def _insert_typed(
         f"""
         create temp table {TYPED} as
         select
-          {', '.join(selects)},
+          {", ".join(selects)},
           {LINE_COLUMN} as _source_line,
           {extra_json} as _extra_columns,
-          nullif(concat_ws('; ', {', '.join(reasons)}), '') as _reasons,
-          coalesce({', '.join(first_column) or 'null'}) as _first_column
+          nullif(concat_ws('; ', {", ".join(reasons)}), '') as _reasons,
+          coalesce({", ".join(first_column) or "null"}) as _first_column
         from {STAGE}
         """
     )
@@ -332,7 +337,7 @@ def _insert_typed(
     conn.execute(
         f"""
         insert into {REJECTS_TABLE}
-        select ?, ?, ?, t._source_line, t._first_column, t._reasons, {_record_json(header, 's.')}, ?
+        select ?, ?, ?, t._source_line, t._first_column, t._reasons, {_record_json(header, "s.")}, ?
         from {TYPED} as t join {STAGE} as s on s.{LINE_COLUMN} = t._source_line
         where t._reasons is not null
         """,

@@ -49,9 +49,7 @@ def _list(values: tuple[str, ...]) -> str:
 
 def normalized_text(ref: str) -> str:
     """Trimmed text with full-width digits and signs made half-width."""
-    return (
-        f"trim(translate({ref}, {quote_literal(_FULL_WIDTH)}, {quote_literal(_HALF_WIDTH)}))"
-    )
+    return f"trim(translate({ref}, {quote_literal(_FULL_WIDTH)}, {quote_literal(_HALF_WIDTH)}))"
 
 
 def timestamp_expr(ref: str) -> str:
@@ -76,10 +74,7 @@ def yen_expr(ref: str) -> str:
 
 def int_expr(ref: str) -> str:
     text = f"regexp_replace({normalized_text(ref)}, '[,\\s]', '', 'g')"
-    return (
-        f"case when regexp_full_match({text}, '[+-]?[0-9]+') "
-        f"then try_cast({text} as bigint) end"
-    )
+    return f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as bigint) end"
 
 
 def bool_expr(ref: str) -> str:

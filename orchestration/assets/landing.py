@@ -1,6 +1,5 @@
 """One load asset per landing feed: landing files → ``raw.<feed>`` (see crm.loading)."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -50,9 +49,7 @@ def build_load_asset(feed: Feed) -> dg.AssetsDefinition:
             + (" Required feed." if feed.required else " Optional feed.")
         ),
     )
-    def load(
-        context: AssetExecutionContext, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
+    def load(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
             report = load_feed(conn, Path(warehouse.landing_dir), feed.name)
         for file in report.files:

@@ -1,11 +1,9 @@
 """The dbt project as Dagster assets: `dbt build` (seeds, models, tests as asset checks)."""
 
-
 import json
 from collections.abc import Iterator
 from typing import Any
 
-import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
