@@ -59,7 +59,7 @@ flagged as (
             order_status = 'returned'
             or (refunded_amount > 0 and refunded_amount >= gross_amount)
         ) as is_fully_refunded,
-        refunded_amount > 0 or order_status = 'returned' as has_return,
+        return_events > 0 or order_status = 'returned' as has_return,
         (
             first_shipped_at is not null
             or order_status in ('shipped', 'delivered', 'returned')
