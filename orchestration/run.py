@@ -33,8 +33,10 @@ def ensure_demo_landing(settings: Settings) -> None:
     print(f"  {summary}", flush=True)
 
 
-def run_nightly(settings: Settings, instance: dg.DagsterInstance | None = None) -> bool:
-    """Run the nightly job in-process; True when it succeeded."""
+def run_nightly(
+    settings: Settings, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
+    """Run the nightly job in-process and return its result (``.success``, events, checks)."""
     from orchestration.definitions import build_definitions
     from orchestration.resources import WarehouseResource, apply_dbt_environment
 
@@ -43,8 +45,7 @@ def run_nightly(settings: Settings, instance: dg.DagsterInstance | None = None) 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("nightly")
     with instance or dg.DagsterInstance.ephemeral() as active:
-        result = job.execute_in_process(instance=active, raise_on_error=False)
-    return result.success
+        return job.execute_in_process(instance=active, raise_on_error=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    ok = run_nightly(settings)
+    ok = run_nightly(settings).success
     elapsed = time.monotonic() - started
     if not ok:
         print(f"Nightly run FAILED after {elapsed:.0f} s; see the log above.", file=sys.stderr)

@@ -60,7 +60,7 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "CRM_AS_OF_DATE": AS_OF.isoformat(),
         }
     )
-    assert run_nightly(settings), "the nightly job failed on CDNOW"
+    assert run_nightly(settings).success, "the nightly job failed on CDNOW"
     return settings.warehouse_path
 
 
@@ -89,6 +89,19 @@ def test_customer_facts_match_an_independent_computation(cdnow_warehouse: Path):
     assert difference.max() < 0.005
 
 
+def test_a_shop_with_only_orders_has_null_member_and_web_columns(cdnow_warehouse: Path):
+    with duckdb.connect(str(cdnow_warehouse), read_only=True) as conn:
+        filled = conn.execute(
+            """
+            select count(visits), count(last_visit_date), count(registered_date),
+                   count(member_rank), count(unshipped_order_share), count(first_category),
+                   count(*) filter (where is_member)
+            from marts.customer_facts
+            """
+        ).fetchone()
+    assert filled == (0, 0, 0, 0, 0, 0, 0)
+
+
 def test_point_in_time_run_ignores_later_orders(tmp_path: Path):
     landing = tmp_path / "landing"
     convert(CDNOW, landing)
@@ -99,7 +112,7 @@ def test_point_in_time_run_ignores_later_orders(tmp_path: Path):
             "CRM_AS_OF_DATE": "1997-03-31",
         }
     )
-    assert run_nightly(settings)
+    assert run_nightly(settings).success
     source = pd.read_csv(CDNOW, sep=r"\s+", dtype={"customer_id": str, "date": str})
     early = source[source["date"] <= "19970331"]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
