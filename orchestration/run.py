@@ -34,7 +34,9 @@ def ensure_demo_landing(settings: Settings) -> None:
 
 
 def run_nightly(
-    settings: Settings, instance: dg.DagsterInstance | None = None
+    settings: Settings,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
     """Run the nightly job in-process and return its result (``.success``, events, checks)."""
     from orchestration.definitions import build_definitions
@@ -45,12 +47,22 @@ def run_nightly(
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("nightly")
     with instance or dg.DagsterInstance.ephemeral() as active:
-        return job.execute_in_process(instance=active, raise_on_error=False)
+        return job.execute_in_process(
+            instance=active,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.parse_args(argv)
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="Dagster's console log level (default INFO)",
+    )
+    args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -72,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    ok = run_nightly(settings).success
+    ok = run_nightly(settings, log_level=args.log_level).success
     elapsed = time.monotonic() - started
     if not ok:
         print(f"Nightly run FAILED after {elapsed:.0f} s; see the log above.", file=sys.stderr)
