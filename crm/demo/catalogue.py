@@ -1,7 +1,7 @@
 """The product catalogue: ten categories, a dozen brands, a few hundred SKUs with Japanese names.
 
-SKUs are sorted by category; sampling a SKU within a category is one ``searchsorted`` on a
-cumulative popularity array in which category ``c`` occupies the interval ``(c, c + 1]``.
+SKUs are sorted by category; sampling uses inverse-CDF tables (one random integer and one
+lookup per draw).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
+from crm.demo.columns import draw_from, inverse_cdf_table
 
 #: SKUs per category (10 categories → 300 SKUs).
 SKUS_PER_CATEGORY = 30
@@ -79,8 +81,9 @@ CATEGORIES: tuple[Category, ...] = (
              ("Sサイズ", "Mサイズ", "Lサイズ", "2点セット"),
              ("モクメ", "ワフウ", "コットンデイズ")),
     Category("ギフト", "gift", "GF", 0.05, 3800,
-             ("ギフトセット", "スイーツ詰め合わせ", "焼き菓子ギフト", "紅茶ギフト", "内祝いカタログ",
-              "出産内祝いセット", "フルーツゼリー詰め合わせ", "名入れタオルギフト"),
+             ("ギフトセット", "スイーツ詰め合わせ", "焼き菓子ギフト", "紅茶ギフト",
+              "内祝いカタログ", "出産内祝いセット", "フルーツゼリー詰め合わせ",
+              "名入れタオルギフト"),
              ("Aセット", "Bセット", "Cセット", "プレミアム"),
              ("四季彩", "匠の台所", "茶葉工房"), gift_season_factor=4.0),
     Category("ベビー", "baby", "BB", 0.07, 1800,
@@ -112,10 +115,10 @@ class Catalogue:
     category: pa.Array
     category_idx: np.ndarray
     price: np.ndarray
-    cum_in_category: np.ndarray  # category c occupies (c, c + 1]
-    category_cdf: np.ndarray  # normal months
-    category_cdf_gift: np.ndarray  # gift-season months
-    popularity_cdf: np.ndarray  # over all SKUs (for browsing)
+    sku_tables: np.ndarray  # per category: inverse-CDF table of SKU indexes
+    category_table: np.ndarray  # normal months
+    category_table_gift: np.ndarray  # gift-season months
+    popularity_table: np.ndarray  # over all SKUs (for browsing)
     subscribable: np.ndarray  # SKU indexes sold as subscriptions
     is_fashion: np.ndarray  # bool per SKU
 
@@ -124,20 +127,18 @@ class Catalogue:
         return len(self.price)
 
     def sample_category(self, rng: np.random.Generator, gift_season: np.ndarray) -> np.ndarray:
-        u = rng.random(len(gift_season))
-        normal = np.searchsorted(self.category_cdf, u, side="right")
-        gift = np.searchsorted(self.category_cdf_gift, u, side="right")
-        return np.minimum(np.where(gift_season, gift, normal), len(CATEGORIES) - 1)
+        """Categories by demand share (gift season: more ギフト and 食品)."""
+        u = rng.integers(0, len(self.category_table), len(gift_season), dtype=np.uint16)
+        return np.where(gift_season, self.category_table_gift[u], self.category_table[u])
 
     def sample_sku_in(self, rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
-        u = category + rng.random(len(category)) * (1 - 1e-9)
-        idx = np.searchsorted(self.cum_in_category, u, side="left")
-        lo = category * SKUS_PER_CATEGORY
-        return np.clip(idx, lo, lo + SKUS_PER_CATEGORY - 1)
+        """A SKU of each given category, by popularity."""
+        u = rng.integers(0, self.sku_tables.shape[1], len(category), dtype=np.uint16)
+        return self.sku_tables[category, u]
 
     def sample_any(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        idx = np.searchsorted(self.popularity_cdf, rng.random(n), side="right")
-        return np.minimum(idx, self.size - 1)
+        """SKUs by overall popularity."""
+        return draw_from(rng, self.popularity_table, n)
 
 
 def build_catalogue(seed: int) -> Catalogue:
@@ -148,7 +149,7 @@ def build_catalogue(seed: int) -> Catalogue:
     brands: list[str] = []
     cats: list[str] = []
     raw_prices: list[np.ndarray] = []
-    cum: list[np.ndarray] = []
+    sku_tables: list[np.ndarray] = []
     pop_all: list[np.ndarray] = []
     fashion: list[bool] = []
     n = SKUS_PER_CATEGORY
@@ -165,9 +166,7 @@ def build_catalogue(seed: int) -> Catalogue:
             fashion.append(cat.fashion)
         raw_prices.append(cat.median_price * rng.lognormal(0.0, PRICE_SIGMA, n))
         pop = 1.0 / rng.permutation(np.arange(1, n + 1)) ** POPULARITY_EXPONENT
-        within = np.cumsum(pop) / pop.sum()
-        within[-1] = 1.0
-        cum.append(c + within)
+        sku_tables.append(c * n + inverse_cdf_table(pop))
         pop_all.append(pop / pop.sum() * cat.weight)
     weights = np.array([c.weight for c in CATEGORIES])
     gift_weights = weights * np.array([c.gift_season_factor for c in CATEGORIES])
@@ -181,10 +180,10 @@ def build_catalogue(seed: int) -> Catalogue:
         category=pa.array(cats, pa.string()),
         category_idx=category_idx,
         price=nice_price(np.concatenate(raw_prices)),
-        cum_in_category=np.concatenate(cum),
-        category_cdf=np.cumsum(weights) / weights.sum(),
-        category_cdf_gift=np.cumsum(gift_weights) / gift_weights.sum(),
-        popularity_cdf=np.cumsum(pop_concat) / pop_concat.sum(),
+        sku_tables=np.stack(sku_tables),
+        category_table=inverse_cdf_table(weights),
+        category_table_gift=inverse_cdf_table(gift_weights),
+        popularity_table=inverse_cdf_table(pop_concat),
         subscribable=np.flatnonzero(np.isin(category_idx, subscribable_cats)),
         is_fashion=np.array(fashion),
     )

@@ -25,16 +25,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="landing directory to write")
     p.add_argument("--customers", type=int, default=3000, help="members incl. prospects")
     p.add_argument("--days", type=int, default=730, help="days of data ending on --end-date")
-    p.add_argument("--end-date", type=_date, default=None,
-                   help="last day of data (default: today in Asia/Tokyo)")  # fmt: skip
+    p.add_argument(
+        "--end-date",
+        type=_date,
+        default=None,
+        help="last day of data (default: today in Asia/Tokyo)",
+    )
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    p.add_argument("--daily-tail-days", type=int, default=0,
-                   help="write the last N days as per-day files")  # fmt: skip
-    p.add_argument("--workers", type=int, default=1,
-                   help="parallel processes (one chunk of customers each; same output)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="remove existing files in the feed folders first")  # fmt: skip
+    p.add_argument(
+        "--daily-tail-days", type=int, default=0, help="write the last N days as per-day files"
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="parallel processes (one chunk of customers each; same output)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="remove existing files in the feed folders first"
+    )
     return p
 
 

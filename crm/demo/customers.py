@@ -41,8 +41,14 @@ class Customers:
         return len(self.registered_at)
 
 
-def draw_customers(rng: np.random.Generator, cal: ShopCalendar, first_global: int, n: int,
-                   catalogue: Catalogue, params: ShopParams) -> Customers:  # fmt: skip
+def draw_customers(
+    rng: np.random.Generator,
+    cal: ShopCalendar,
+    first_global: int,
+    n: int,
+    catalogue: Catalogue,
+    params: ShopParams,
+) -> Customers:
     pre = (rng.random(n) < params.preexisting_share) & (cal.start_day > 0)
     lo = np.where(pre, 0, cal.start_day)
     hi = np.where(pre, cal.start_day, cal.end_day + 1)
@@ -51,12 +57,14 @@ def draw_customers(rng: np.random.Generator, cal: ShopCalendar, first_global: in
     buyer = rng.random(n) >= params.never_buy_share
     same = rng.random(n) < params.first_order_same_visit_share
     delay_days = 1 + np.floor(rng.exponential(params.first_order_delay_mean_days, n))
-    later = cal.seconds_of(cal.day_of(reg) + delay_days.astype(np.int64),
-                           cal.sample_time_of_day(rng, n))  # fmt: skip
+    later = cal.seconds_of(
+        cal.day_of(reg) + delay_days.astype(np.int64), cal.sample_time_of_day(rng, n)
+    )
     first = np.where(same, reg + rng.integers(120, 1800, n), later)
     first = np.where(buyer & (first <= cal.end_s - 1), first, NEVER)
     shape = params.rate_shape
-    rate = np.minimum(rng.gamma(shape, params.rate_mean_per_day / shape, n), params.rate_cap_per_day)
+    rate = rng.gamma(shape, params.rate_mean_per_day / shape, n)
+    rate = np.minimum(rate, params.rate_cap_per_day)
     sigma = params.spend_sigma
     return Customers(
         global_index=first_global + np.arange(n, dtype=np.int64),
@@ -86,8 +94,9 @@ class OrderTimes:
     dropout_at: np.ndarray
 
 
-def _repeat_orders(rng: np.random.Generator, cal: ShopCalendar,
-                   c: Customers) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _repeat_orders(
+    rng: np.random.Generator, cal: ShopCalendar, c: Customers
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(customer, time) of repeat orders and each customer's dropout time."""
     has = c.first_order_at < NEVER
     lo = np.where(has, cal.day_of(np.minimum(c.first_order_at, cal.end_s)) + 1, cal.end_day + 1)
@@ -96,23 +105,30 @@ def _repeat_orders(rng: np.random.Generator, cal: ShopCalendar,
     expected = c.rate * (cal.order_cum[hi] - cal.order_cum[lo])
     k = rng.poisson(expected) * has
     n_drop = rng.geometric(c.p_drop) - 1
-    n_rep = np.minimum(k, n_drop)
+    m = np.minimum(k, n_drop)
     dropped = has & (n_drop < k)
-    cust = np.repeat(np.arange(c.n, dtype=np.int64), k)
-    t = cal.sample_times(rng, cal.order_cum, lo[cust], hi[cust])
-    key = np.sort((cust << 32) | (t - cal.origin_s))
-    cust, t = key >> 32, (key & 0xFFFFFFFF) + cal.origin_s
-    keep = rank_in_group(k) < n_rep[cust]
-    last_rep = c.first_order_at.copy()
-    if len(t):
-        last_idx = np.clip(group_starts(k) + n_rep - 1, 0, len(t) - 1)
-        last_rep = np.where(n_rep > 0, t[last_idx], last_rep)
-    dropout_at = np.where(dropped, last_rep, NEVER)
-    return cust[keep], t[keep], dropout_at
+    # The first m of k sorted uniform arrivals, without drawing the k - m unused ones:
+    # U(i) = (E1 + ... + Ei) / (E1 + ... + Ek+1) with exponential spacings E, and the sum
+    # of the k + 1 - m spacings after the m-th is one Gamma(k + 1 - m) draw.
+    cust = np.repeat(np.arange(c.n, dtype=np.int64), m)
+    csum = np.concatenate([[0.0], np.cumsum(rng.standard_exponential(len(cust)))])
+    start = group_starts(m)
+    before = csum[start]  # spacings of the customers before
+    mine = csum[start + m] - before  # the customer's m spacings
+    u = (csum[1:] - before[cust]) / (mine + rng.standard_gamma(k - m + 1.0))[cust]
+    warped = cal.order_cum[lo[cust]] + u * (cal.order_cum[hi[cust]] - cal.order_cum[lo[cust]])
+    day = cal.day_at(cal.order_cum, warped, lo[cust], hi[cust])
+    t = cal.seconds_of(day, cal.sample_time_of_day(rng, len(day)))
+    last_t = c.first_order_at.copy()
+    buyers = np.flatnonzero(m > 0)
+    if len(buyers):
+        last_t[buyers] = np.maximum.reduceat(t, start[buyers])
+    return cust, t, np.where(dropped, last_t, NEVER)
 
 
-def _subscription_orders(rng: np.random.Generator, cal: ShopCalendar, c: Customers,
-                         params: ShopParams) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _subscription_orders(
+    rng: np.random.Generator, cal: ShopCalendar, c: Customers, params: ShopParams
+) -> tuple[np.ndarray, np.ndarray]:
     """(customer, time) of 定期購入 orders: near-regular intervals until the subscription ends."""
     subs = np.flatnonzero(c.subscriber)
     start = c.first_order_at[subs] + (
@@ -130,8 +146,9 @@ def _subscription_orders(rng: np.random.Generator, cal: ShopCalendar, c: Custome
     return subs[owner][ok], t[ok]
 
 
-def simulate_order_times(rng: np.random.Generator, cal: ShopCalendar, c: Customers,
-                         params: ShopParams) -> OrderTimes:  # fmt: skip
+def simulate_order_times(
+    rng: np.random.Generator, cal: ShopCalendar, c: Customers, params: ShopParams
+) -> OrderTimes:
     has = np.flatnonzero(c.first_order_at < NEVER)
     rep_c, rep_t, dropout_at = _repeat_orders(rng, cal, c)
     base_c = np.concatenate([has, rep_c])
@@ -147,14 +164,16 @@ def simulate_order_times(rng: np.random.Generator, cal: ShopCalendar, c: Custome
     sub_c, sub_t = _subscription_orders(rng, cal, c, params)
     cust = np.concatenate([base_c, base_c[comp], sub_c])
     at = np.minimum(np.concatenate([base_t, comp_t, sub_t]), cal.end_s - 1)
-    kind = np.concatenate([base_k, np.full(len(comp), COMPANION), np.full(len(sub_c), SUBSCRIPTION)])
+    kind = np.concatenate(
+        [base_k, np.full(len(comp), COMPANION), np.full(len(sub_c), SUBSCRIPTION)]
+    )
     channel = np.concatenate([base_ch, base_ch[comp], np.zeros(len(sub_c), dtype=np.int64)])
     last = np.full(c.n, -1, dtype=np.int64)
     np.maximum.at(last, cust, at)
     last_order_at = np.where(last >= 0, last, NEVER)
     inside = at >= cal.start_s
     cust, at, kind, channel = cust[inside], at[inside], kind[inside], channel[inside]
-    n_guest = int(round(len(at) * params.guest_order_share / (1 - params.guest_order_share)))
+    n_guest = round(len(at) * params.guest_order_share / (1 - params.guest_order_share))
     g_lo = np.full(n_guest, cal.start_day)
     g_t = cal.sample_times(rng, cal.order_cum, g_lo, np.full(n_guest, cal.end_day + 1))
     cust = np.concatenate([cust, np.full(n_guest, -1)])
@@ -162,5 +181,11 @@ def simulate_order_times(rng: np.random.Generator, cal: ShopCalendar, c: Custome
     kind = np.concatenate([kind, np.full(n_guest, GUEST)])
     channel = np.concatenate([channel, np.zeros(n_guest, dtype=np.int64)])
     order = np.argsort(at, kind="stable")
-    return OrderTimes(cust[order], at[order], kind[order].astype(np.int8),
-                      channel[order].astype(np.int8), last_order_at, dropout_at)  # fmt: skip
+    return OrderTimes(
+        cust[order],
+        at[order],
+        kind[order].astype(np.int8),
+        channel[order].astype(np.int8),
+        last_order_at,
+        dropout_at,
+    )

@@ -16,9 +16,9 @@ import pyarrow.compute as pc
 from crm.demo.columns import (
     NEVER,
     bools,
+    categorical,
     codes,
     ints,
-    lookup,
     pick_weighted,
     timestamps,
 )
@@ -30,8 +30,13 @@ ORDER_STATUSES: tuple[str, ...] = ("ordered", "shipped", "delivered", "cancelled
 CARRIERS: tuple[str, ...] = ("yamato", "sagawa", "japan_post")
 CARRIER_WEIGHTS: tuple[float, ...] = (0.5, 0.3, 0.2)
 RETURN_REASONS: tuple[str, ...] = (
-    "damaged", "wrong_item", "defective", "changed_mind", "size_mismatch", "not_as_described",
-)  # fmt: skip
+    "damaged",
+    "wrong_item",
+    "defective",
+    "changed_mind",
+    "size_mismatch",
+    "not_as_described",
+)
 RETURN_REASON_WEIGHTS: tuple[float, ...] = (0.15, 0.10, 0.12, 0.38, 0.12, 0.13)
 #: Reasons that are the shop's fault: the shipping fee is refunded too.
 SHOP_FAULT_REASONS: tuple[int, ...] = (0, 1, 2)
@@ -61,23 +66,29 @@ class Fulfilment:
     return_id: pa.Array
 
 
-def _at_hours(cal: ShopCalendar, rng: np.random.Generator, day: np.ndarray, lo_h: int,
-              hi_h: int) -> np.ndarray:  # fmt: skip
+def _at_hours(
+    cal: ShopCalendar, rng: np.random.Generator, day: np.ndarray, lo_h: int, hi_h: int
+) -> np.ndarray:
     return cal.seconds_of(day, rng.integers(lo_h * HOUR, hi_h * HOUR, len(day)))
 
 
-def simulate_fulfilment(rng: np.random.Generator, cal: ShopCalendar, book: OrderBook,
-                        chunk: int, params: ShopParams) -> Fulfilment:  # fmt: skip
+def simulate_fulfilment(
+    rng: np.random.Generator, cal: ShopCalendar, book: OrderBook, chunk: int, params: ShopParams
+) -> Fulfilment:
     n = book.n
     names = [x for x, _ in params.channel_weights]
     store = book.channel == names.index("store") if "store" in names else np.zeros(n, bool)
     konbini = book.payment == PAYMENT_METHODS.index("konbini")
     cod = book.payment == PAYMENT_METHODS.index("cod")
-    p_cancel = np.select([konbini, cod], [params.cancel_share_konbini, params.cancel_share_cod],
-                         params.cancel_share)  # fmt: skip
+    p_cancel = np.select(
+        [konbini, cod], [params.cancel_share_konbini, params.cancel_share_cod], params.cancel_share
+    )
     cancel = ~store & (rng.random(n) < p_cancel)
-    delay = np.where(konbini, rng.integers(3 * SECONDS_PER_DAY, 7 * SECONDS_PER_DAY, n),
-                     rng.integers(600, SECONDS_PER_DAY, n))  # fmt: skip
+    delay = np.where(
+        konbini,
+        rng.integers(3 * SECONDS_PER_DAY, 7 * SECONDS_PER_DAY, n),
+        rng.integers(600, SECONDS_PER_DAY, n),
+    )
     cancel_at = np.where(cancel, book.at + delay, NEVER)
     stuck = rng.random(n) < params.never_shipped_share
     ships = ~cancel & ~store & ~stuck
@@ -102,7 +113,8 @@ def simulate_fulfilment(rng: np.random.Generator, cal: ShopCalendar, book: Order
     shp_shipped = np.concatenate([ship[o1], ship2[o2]])
     shp_delivered = np.concatenate([deliver[o1], deliver2[o2]])
     order = np.argsort(shp_shipped, kind="stable")
-    shp_order, shp_shipped, shp_delivered = shp_order[order], shp_shipped[order], shp_delivered[order]
+    shp_order, shp_shipped = shp_order[order], shp_shipped[order]
+    shp_delivered = shp_delivered[order]
 
     # returns: after delivery; whole order, or one line of a multi-line order
     p_ret = params.return_share + params.return_share_fashion_extra * book.has_fashion
@@ -125,23 +137,37 @@ def simulate_fulfilment(rng: np.random.Generator, cal: ShopCalendar, book: Order
     refund = np.where(by_line, line_refund[order], whole_refund[order])
     prefix = f"SHP-{chunk + 1:03d}-"
     return Fulfilment(
-        cancel_at=cancel_at, ship_at=ship_at, deliver_at=deliver_at,
-        full_return_at=full_return_at, carrier=carrier,
-        shp_order=shp_order, shp_shipped=shp_shipped, shp_delivered=shp_delivered,
+        cancel_at=cancel_at,
+        ship_at=ship_at,
+        deliver_at=deliver_at,
+        full_return_at=full_return_at,
+        carrier=carrier,
+        shp_order=shp_order,
+        shp_shipped=shp_shipped,
+        shp_delivered=shp_delivered,
         shipment_id=codes(prefix, np.arange(1, len(shp_order) + 1), 8),
-        ret_order=r, ret_line=np.where(by_line, book.line_number[li], 0),
-        ret_qty=np.where(by_line, qty, 0), ret_at=ret_time[r], ret_refund=refund,
+        ret_order=r,
+        ret_line=np.where(by_line, book.line_number[li], 0),
+        ret_qty=np.where(by_line, qty, 0),
+        ret_at=ret_time[r],
+        ret_refund=refund,
         ret_reason=reason,
         return_id=codes(f"RTN-{chunk + 1:03d}-", np.arange(1, len(r) + 1), 7),
-    )  # fmt: skip
+    )
 
 
 def _known(times: np.ndarray, cutoff: int, fallback: np.ndarray) -> np.ndarray:
     return np.where(times <= cutoff, times, fallback)
 
 
-def order_table(book: OrderBook, ful: Fulfilment, customer_id: pa.Array,
-                channel_names: list[str], rows: np.ndarray, cutoff: int) -> pa.Table:  # fmt: skip
+def order_table(
+    book: OrderBook,
+    ful: Fulfilment,
+    customer_id: pa.Array,
+    channel_names: list[str],
+    rows: np.ndarray,
+    cutoff: int,
+) -> pa.Table:
     """Orders ``rows`` as they stood at ``cutoff`` (status and updated_at)."""
     at = book.at[rows]
     cancel, ship = ful.cancel_at[rows], ful.ship_at[rows]
@@ -154,48 +180,54 @@ def order_table(book: OrderBook, ful: Fulfilment, customer_id: pa.Array,
         updated = np.maximum(updated, _known(x, cutoff, at))
     cust = book.customer[rows]
     coupon = book.coupon[rows]
-    return pa.table({
-        "order_id": pc.take(book.order_id, pa.array(rows)),
-        "customer_id": pc.take(customer_id, pa.array(np.maximum(cust, 0), mask=cust < 0)),
-        "ordered_at": timestamps(at),
-        "status": lookup(ORDER_STATUSES, status),
-        "channel": lookup(channel_names, book.channel[rows]),
-        "subtotal_amount": ints(book.subtotal[rows]),
-        "discount_amount": ints(book.discount[rows]),
-        "shipping_fee": ints(book.shipping_fee[rows]),
-        "tax_amount": ints(book.tax[rows]),
-        "total_amount": ints(book.total[rows]),
-        "payment_method": lookup(PAYMENT_METHODS, book.payment[rows]),
-        "coupon_code": lookup(book.coupon_codes, np.maximum(coupon, 0), coupon >= 0),
-        "is_subscription": bools(book.is_subscription[rows]),
-        "updated_at": timestamps(updated),
-        "_jp_form": pa.array(book.jp_form[rows]),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "order_id": pc.take(book.order_id, pa.array(rows)),
+            "customer_id": pc.take(customer_id, pa.array(np.maximum(cust, 0), mask=cust < 0)),
+            "ordered_at": timestamps(at),
+            "status": categorical(ORDER_STATUSES, status),
+            "channel": categorical(channel_names, book.channel[rows]),
+            "subtotal_amount": ints(book.subtotal[rows]),
+            "discount_amount": ints(book.discount[rows]),
+            "shipping_fee": ints(book.shipping_fee[rows]),
+            "tax_amount": ints(book.tax[rows]),
+            "total_amount": ints(book.total[rows]),
+            "payment_method": categorical(PAYMENT_METHODS, book.payment[rows]),
+            "coupon_code": categorical(book.coupon_codes, np.maximum(coupon, 0), coupon >= 0),
+            "is_subscription": bools(book.is_subscription[rows]),
+            "updated_at": timestamps(updated),
+            "_jp_form": pa.array(book.jp_form[rows]),
+        }
+    )
 
 
 def shipment_table(book: OrderBook, ful: Fulfilment, rows: np.ndarray, cutoff: int) -> pa.Table:
     shipped, delivered = ful.shp_shipped[rows], ful.shp_delivered[rows]
     known = delivered <= cutoff
-    return pa.table({
-        "shipment_id": pc.take(ful.shipment_id, pa.array(rows)),
-        "order_id": pc.take(book.order_id, pa.array(ful.shp_order[rows])),
-        "shipped_at": timestamps(shipped),
-        "delivered_at": timestamps(delivered, known),
-        "carrier": lookup(CARRIERS, ful.carrier[ful.shp_order[rows]]),
-        "updated_at": timestamps(np.where(known, delivered, shipped)),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "shipment_id": pc.take(ful.shipment_id, pa.array(rows)),
+            "order_id": pc.take(book.order_id, pa.array(ful.shp_order[rows])),
+            "shipped_at": timestamps(shipped),
+            "delivered_at": timestamps(delivered, known),
+            "carrier": categorical(CARRIERS, ful.carrier[ful.shp_order[rows]]),
+            "updated_at": timestamps(np.where(known, delivered, shipped)),
+        }
+    )
 
 
 def return_table(book: OrderBook, ful: Fulfilment, rows: np.ndarray, cutoff: int) -> pa.Table:
     del cutoff  # returns never change
     line, qty = ful.ret_line[rows], ful.ret_qty[rows]
-    return pa.table({
-        "return_id": pc.take(ful.return_id, pa.array(rows)),
-        "order_id": pc.take(book.order_id, pa.array(ful.ret_order[rows])),
-        "line_number": ints(line, line > 0),
-        "returned_at": timestamps(ful.ret_at[rows]),
-        "quantity": ints(qty, qty > 0),
-        "refund_amount": ints(ful.ret_refund[rows]),
-        "reason": lookup(RETURN_REASONS, ful.ret_reason[rows]),
-        "updated_at": timestamps(ful.ret_at[rows]),
-    })  # fmt: skip
+    return pa.table(
+        {
+            "return_id": pc.take(ful.return_id, pa.array(rows)),
+            "order_id": pc.take(book.order_id, pa.array(ful.ret_order[rows])),
+            "line_number": ints(line, line > 0),
+            "returned_at": timestamps(ful.ret_at[rows]),
+            "quantity": ints(qty, qty > 0),
+            "refund_amount": ints(ful.ret_refund[rows]),
+            "reason": categorical(RETURN_REASONS, ful.ret_reason[rows]),
+            "updated_at": timestamps(ful.ret_at[rows]),
+        }
+    )

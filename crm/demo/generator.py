@@ -18,28 +18,28 @@ from pathlib import Path
 import numpy as np
 
 from crm.contract import FEEDS
-from crm.demo.catalogue import build_catalogue
+from crm.demo.catalogue import Catalogue, build_catalogue
 from crm.demo.columns import NEVER
-from crm.demo.customers import draw_customers, simulate_order_times
+from crm.demo.customers import Customers, OrderTimes, draw_customers, simulate_order_times
 from crm.demo.fulfilment import (
+    Fulfilment,
     order_table,
     return_table,
     shipment_table,
     simulate_fulfilment,
 )
-from crm.demo.orders import build_order_book, line_table
+from crm.demo.orders import OrderBook, build_order_book, line_table
 from crm.demo.pages import attach_pages, page_table
 from crm.demo.params import DEFAULT_PARAMS, ShopParams
 from crm.demo.people import (
     MemberState,
     build_members,
-    build_suppressions,
     customer_ids,
     draw_demographics,
     member_table,
-    suppression_table,
 )
 from crm.demo.shop_calendar import SECONDS_PER_DAY, ShopCalendar
+from crm.demo.suppressions import build_suppressions, suppression_table
 from crm.demo.web import plan_visits, session_table
 from crm.demo.writer import FeedRows, FileFormat, LandingWriter
 
@@ -155,12 +155,56 @@ def _prepare(out_dir: Path, overwrite: bool) -> None:
 def _run_chunk(job: _Job, chunk_range: tuple[int, int, int]) -> tuple[dict[str, int], list[Path]]:
     chunk, first, n = chunk_range
     p = job.params
-    cal = ShopCalendar.build(job.start, job.end, p.pre_period_days,
-                             p.acquisition_growth_per_year, p.acquisition_campaign_boost)
+    cal = ShopCalendar.build(
+        job.start,
+        job.end,
+        p.pre_period_days,
+        p.acquisition_growth_per_year,
+        p.acquisition_campaign_boost,
+    )
     catalogue = build_catalogue(job.seed)
     part = f"_part{chunk + 1:03d}" if job.n_chunks > 1 else ""
-    writer = LandingWriter(job.out_dir, job.file_format, part)
-    tail = job.tail_days
+    writer = LandingWriter(
+        job.out_dir, job.file_format, part, cal, job.tail_days, threads=p.write_threads
+    )
+    with writer:
+        _generate_chunk(job, chunk, first, n, cal, catalogue, writer)
+    return writer.rows, writer.files
+
+
+def _member_state(
+    rng: np.random.Generator,
+    cal: ShopCalendar,
+    c: Customers,
+    times: OrderTimes,
+    book: OrderBook,
+    ful: Fulfilment,
+    p: ShopParams,
+) -> MemberState:
+    """Rank from the last 365 days' kept orders (cancelled and fully returned ones do not
+    count; thresholds descending), withdrawal some time after the last order."""
+    kept = (ful.cancel_at > cal.end_s) & (ful.full_return_at > cal.end_s)
+    recent = kept & (book.customer >= 0) & (book.at > cal.end_s - 365 * SECONDS_PER_DAY)
+    spend = np.bincount(book.customer[recent], weights=book.total[recent], minlength=c.n)
+    thresholds = np.array([t for _, t in p.rank_thresholds])
+    rank = (spend[:, None] < thresholds[None, :]).sum(axis=1)
+    last_act = np.where(times.last_order_at < NEVER, times.last_order_at, c.registered_at)
+    lo, hi = WITHDRAWAL_DELAY_DAYS
+    wd = last_act + (rng.uniform(lo, hi, c.n) * SECONDS_PER_DAY).astype(np.int64)
+    withdrawn = (rng.random(c.n) < p.withdrawn_share) & (wd <= cal.end_s)
+    return MemberState(c.global_index, c.registered_at, rank, np.where(withdrawn, wd, NEVER))
+
+
+def _generate_chunk(
+    job: _Job,
+    chunk: int,
+    first: int,
+    n: int,
+    cal: ShopCalendar,
+    catalogue: Catalogue,
+    writer: LandingWriter,
+) -> None:
+    p = job.params
 
     def rng(stream: int) -> np.random.Generator:
         return np.random.default_rng([job.seed, chunk, stream])
@@ -171,45 +215,55 @@ def _run_chunk(job: _Job, chunk_range: tuple[int, int, int]) -> tuple[dict[str, 
     book = build_order_book(rng(STREAM_ORDERS), cal, catalogue, c, demo, times, chunk, p)
     ful = simulate_fulfilment(rng(STREAM_FULFILMENT), cal, book, chunk, p)
 
-    # members: rank from the last 365 days' kept orders, withdrawal after the last order
     m_rng = rng(STREAM_MEMBERS)
-    kept = (ful.cancel_at > cal.end_s) & (ful.full_return_at > cal.end_s)
-    recent = kept & (book.customer >= 0) & (book.at > cal.end_s - 365 * SECONDS_PER_DAY)
-    spend = np.bincount(book.customer[recent], weights=book.total[recent], minlength=n)
-    thresholds = np.array([t for _, t in p.rank_thresholds])
-    rank = (spend[:, None] < thresholds[None, :]).sum(axis=1)
-    last_act = np.where(times.last_order_at < NEVER, times.last_order_at, c.registered_at)
-    lo, hi = WITHDRAWAL_DELAY_DAYS
-    wd = last_act + (m_rng.uniform(lo, hi, n) * SECONDS_PER_DAY).astype(np.int64)
-    withdrawn_at = np.where((m_rng.random(n) < p.withdrawn_share) & (wd <= cal.end_s), wd, NEVER)
-    state = MemberState(c.global_index, c.registered_at, rank, withdrawn_at)
+    state = _member_state(m_rng, cal, c, times, book, ful, p)
+    withdrawn_at = state.withdrawn_at
     members = build_members(m_rng, state, demo, cal.end_s, p)
     cust_id = customer_ids(c.global_index)
-    writer.write_feed("members", FeedRows(
-        members.registered_at, (members.withdrawn_at, members.profile_updated_at),
-        partial(member_table, members), full_extract=True), cal, tail)  # fmt: skip
+    writer.write_feed(
+        "members",
+        FeedRows(
+            members.registered_at,
+            (members.withdrawn_at, members.profile_updated_at),
+            partial(member_table, members),
+            full_extract=True,
+        ),
+    )
     sup = build_suppressions(m_rng, members, cust_id, cal.end_s, p)
-    writer.write_feed("suppressions", FeedRows(
-        sup.suppressed_at, (), partial(suppression_table, sup), full_extract=True), cal, tail)
+    writer.write_feed(
+        "suppressions",
+        FeedRows(sup.suppressed_at, (), partial(suppression_table, sup), full_extract=True),
+    )
     del members, sup
 
     names = [x for x, _ in p.channel_weights]
-    writer.write_feed("orders", FeedRows(
-        book.at, (ful.cancel_at, ful.ship_at, ful.deliver_at, ful.full_return_at),
-        partial(order_table, book, ful, cust_id, names)), cal, tail)  # fmt: skip
-    writer.write_feed("order_lines", FeedRows(
-        book.at[book.line_order], (), partial(line_table, book, catalogue)), cal, tail)
-    writer.write_feed("shipments", FeedRows(
-        ful.shp_shipped, (ful.shp_delivered,), partial(shipment_table, book, ful)), cal, tail)
-    writer.write_feed("returns", FeedRows(
-        ful.ret_at, (), partial(return_table, book, ful)), cal, tail)
+    writer.write_feed(
+        "orders",
+        FeedRows(
+            book.at,
+            (ful.cancel_at, ful.ship_at, ful.deliver_at, ful.full_return_at),
+            partial(order_table, book, ful, cust_id, names),
+        ),
+    )
+    writer.write_feed(
+        "order_lines", FeedRows(book.at[book.line_order], (), partial(line_table, book, catalogue))
+    )
+    writer.write_feed(
+        "shipments",
+        FeedRows(ful.shp_shipped, (ful.shp_delivered,), partial(shipment_table, book, ful)),
+    )
+    writer.write_feed("returns", FeedRows(ful.ret_at, (), partial(return_table, book, ful)))
 
     visits = plan_visits(rng(STREAM_VISITS), cal, c, book, times.dropout_at, withdrawn_at, chunk, p)
     sessions, pages = attach_pages(rng(STREAM_PAGES), cal, catalogue, c, book, visits, chunk, p)
-    writer.write_feed("sessions", FeedRows(
-        sessions.started, (), partial(session_table, sessions, cust_id, book.order_id)), cal, tail)
+    writer.write_feed(
+        "sessions",
+        FeedRows(sessions.started, (), partial(session_table, sessions, cust_id, book.order_id)),
+    )
     if p.with_page_views:
-        writer.write_feed("page_views", FeedRows(
-            pages.viewed_at, (), partial(page_table, pages, sessions.session_id, catalogue)),
-            cal, tail)  # fmt: skip
-    return writer.rows, writer.files
+        writer.write_feed(
+            "page_views",
+            FeedRows(
+                pages.viewed_at, (), partial(page_table, pages, sessions.session_id, catalogue)
+            ),
+        )

@@ -14,12 +14,10 @@ import pyarrow.compute as pc
 
 from crm.demo.catalogue import GIFT_MONTHS, Catalogue
 from crm.demo.columns import (
-    cdf_matrix,
-    digits,
+    categorical,
+    codes,
     group_starts,
     ints,
-    join,
-    lookup,
     pick_rowwise,
     rank_in_group,
     timestamps,
@@ -30,8 +28,15 @@ from crm.demo.people import Demographics
 from crm.demo.shop_calendar import ShopCalendar
 
 PAYMENT_METHODS: tuple[str, ...] = (
-    "credit_card", "cod", "konbini", "bank_transfer", "rakuten_pay", "amazon_pay", "paypay", "cash",
-)  # fmt: skip
+    "credit_card",
+    "cod",
+    "konbini",
+    "bank_transfer",
+    "rakuten_pay",
+    "amazon_pay",
+    "paypay",
+    "cash",
+)
 #: Payment method shares per channel (rows in the order of ShopParams.channel_weights).
 PAYMENT_SHARES: dict[str, tuple[float, ...]] = {
     "own_site": (0.52, 0.14, 0.10, 0.04, 0.05, 0.08, 0.07, 0.0),
@@ -49,8 +54,12 @@ MARKETPLACE_SHIPPING: dict[str, tuple[int, int]] = {
     "store": (0, 0),
 }
 ORDER_ID_PREFIX: dict[str, str] = {
-    "own_site": "ORD", "rakuten": "RKT", "amazon": "AMZ", "yahoo": "YHO", "store": "STR",
-}  # fmt: skip
+    "own_site": "ORD",
+    "rakuten": "RKT",
+    "amazon": "AMZ",
+    "yahoo": "YHO",
+    "store": "STR",
+}
 WELCOME_CODE, WELCOME_YEN = "WELCOME500", 500
 BIRTHDAY_CODE, BIRTHDAY_YEN, BIRTHDAY_MIN = "BDAY1000", 1000, 3000
 POINTS_CHOICES: tuple[int, ...] = (100, 200, 300, 500, 1000, 1500)
@@ -102,8 +111,9 @@ class OrderBook:
         return self.kind == SUBSCRIPTION
 
 
-def _lines(rng: np.random.Generator, cal: ShopCalendar, catalogue: Catalogue,
-           c: Customers, t: OrderTimes) -> dict[str, np.ndarray]:  # fmt: skip
+def _lines(
+    rng: np.random.Generator, cal: ShopCalendar, catalogue: Catalogue, c: Customers, t: OrderTimes
+) -> dict[str, np.ndarray]:
     n = len(t.at)
     member = t.customer >= 0
     cidx = np.maximum(t.customer, 0)
@@ -124,20 +134,35 @@ def _lines(rng: np.random.Generator, cal: ShopCalendar, catalogue: Catalogue,
     ]
     sku = np.where(is_sub[lo], sub_sku[cidx[lo]], sku)
     qty = np.where(is_sub[lo], 1, 1 + np.minimum(rng.poisson(0.22 * spend[lo]), 5))
-    return {"n_lines": n_lines, "start": start, "order": lo, "number": line_number,
-            "sku": sku, "qty": qty, "price": catalogue.price[sku]}  # fmt: skip
+    return {
+        "n_lines": n_lines,
+        "start": start,
+        "order": lo,
+        "number": line_number,
+        "sku": sku,
+        "qty": qty,
+        "price": catalogue.price[sku],
+    }
 
 
-def build_order_book(rng: np.random.Generator, cal: ShopCalendar, catalogue: Catalogue,
-                     c: Customers, demo: Demographics, t: OrderTimes, chunk: int,
-                     params: ShopParams) -> OrderBook:  # fmt: skip
+def build_order_book(
+    rng: np.random.Generator,
+    cal: ShopCalendar,
+    catalogue: Catalogue,
+    c: Customers,
+    demo: Demographics,
+    t: OrderTimes,
+    chunk: int,
+    params: ShopParams,
+) -> OrderBook:
     n = len(t.at)
     names = [name for name, _ in params.channel_weights]
     lines = _lines(rng, cal, catalogue, c, t)
     amount = lines["qty"] * lines["price"]
     subtotal = np.bincount(lines["order"], weights=amount, minlength=n).astype(np.int64)
-    has_fashion = np.bincount(lines["order"], weights=catalogue.is_fashion[lines["sku"]],
-                              minlength=n) > 0  # fmt: skip
+    has_fashion = (
+        np.bincount(lines["order"], weights=catalogue.is_fashion[lines["sku"]], minlength=n) > 0
+    )
 
     member = t.customer >= 0
     cidx = np.maximum(t.customer, 0)
@@ -152,60 +177,93 @@ def build_order_book(rng: np.random.Generator, cal: ShopCalendar, catalogue: Cat
     use_p = np.where(member, params.campaign_coupon_use, params.campaign_coupon_use / 2)
     use_camp = own & ~is_sub & (camp >= 0) & (subtotal >= min_sub) & (rng.random(n) < use_p)
     camp_disc = np.where(pct > 0, subtotal * pct // 100, yen)
-    welcome = (own & member & (t.kind == FIRST) & ~use_camp
-               & (rng.random(n) < params.welcome_coupon_use))  # fmt: skip
+    welcome = (
+        own & member & (t.kind == FIRST) & ~use_camp & (rng.random(n) < params.welcome_coupon_use)
+    )
     month = cal.months[np.clip(cal.day_of(t.at), 0, cal.n_days - 1)]
-    bday = (own & member & ~is_sub & ~use_camp & ~welcome & (demo.birth_month[cidx] == month)
-            & (subtotal >= BIRTHDAY_MIN) & (rng.random(n) < params.birthday_coupon_use))  # fmt: skip
-    codes_list = tuple(x.code for x in camps) + (WELCOME_CODE, BIRTHDAY_CODE)
+    in_birth_month = demo.birth_month[cidx] == month
+    bday = (
+        own
+        & member
+        & ~is_sub
+        & ~use_camp
+        & ~welcome
+        & in_birth_month
+        & (subtotal >= BIRTHDAY_MIN)
+        & (rng.random(n) < params.birthday_coupon_use)
+    )
+    codes_list = (*(x.code for x in camps), WELCOME_CODE, BIRTHDAY_CODE)
     coupon = np.select([use_camp, welcome, bday], [camp, len(camps), len(camps) + 1], -1)
     coupon_disc = np.select([use_camp, welcome, bday], [camp_disc, WELCOME_YEN, BIRTHDAY_YEN], 0)
     coupon_disc = np.minimum(coupon_disc, subtotal)
-    points = np.where(own & member & ~is_sub & (rng.random(n) < params.points_use_share),
-                      np.asarray(POINTS_CHOICES)[rng.integers(0, len(POINTS_CHOICES), n)], 0)
+    points = np.where(
+        own & member & ~is_sub & (rng.random(n) < params.points_use_share),
+        np.asarray(POINTS_CHOICES)[rng.integers(0, len(POINTS_CHOICES), n)],
+        0,
+    )
     sub_disc = np.where(is_sub, subtotal * params.subscription_discount_pct // 100, 0)
     discount = np.minimum(coupon_disc + np.minimum(points, subtotal // 5) + sub_disc, subtotal)
 
-    rules = {"own_site": (params.free_shipping_threshold, params.shipping_fee),
-             **MARKETPLACE_SHIPPING}  # fmt: skip
+    rules = {
+        "own_site": (params.free_shipping_threshold, params.shipping_fee),
+        **MARKETPLACE_SHIPPING,
+    }
     threshold = np.array([rules[x][0] for x in names])[t.channel]
     fee = np.array([rules[x][1] for x in names])[t.channel]
     shipping = np.where(is_sub | (subtotal >= threshold), 0, fee)
     total = subtotal - discount + shipping
     tax = total * params.tax_rate_pct // (100 + params.tax_rate_pct)
 
-    pay_cdf = cdf_matrix([PAYMENT_SHARES[x] for x in names] + [SUBSCRIPTION_PAYMENT])
-    payment = pick_rowwise(rng, pay_cdf, np.where(is_sub, len(names), t.channel))
+    pay_rows = [PAYMENT_SHARES[x] for x in names] + [SUBSCRIPTION_PAYMENT]
+    payment = pick_rowwise(rng, pay_rows, np.where(is_sub, len(names), t.channel))
 
     jp = rng.random(n) < params.japanese_form_share
     jp_form = np.where(jp, rng.integers(1, 5, n), 0).astype(np.int8)
-    prefix = lookup([ORDER_ID_PREFIX.get(x, "ORD") for x in names], t.channel)
-    order_id = join(prefix, f"-{chunk + 1:03d}-", digits(np.arange(1, n + 1), 8))
+    prefixes = [f"{ORDER_ID_PREFIX.get(x, 'ORD')}-{chunk + 1:03d}-" for x in names]
+    order_id = codes(prefixes, np.arange(1, n + 1), 8, t.channel)
     return OrderBook(
-        customer=t.customer, at=t.at, kind=t.kind, channel=t.channel, order_id=order_id,
-        n_lines=lines["n_lines"], line_start=lines["start"], line_order=lines["order"],
-        line_number=lines["number"], line_sku=lines["sku"], line_qty=lines["qty"],
+        customer=t.customer,
+        at=t.at,
+        kind=t.kind,
+        channel=t.channel,
+        order_id=order_id,
+        n_lines=lines["n_lines"],
+        line_start=lines["start"],
+        line_order=lines["order"],
+        line_number=lines["number"],
+        line_sku=lines["sku"],
+        line_qty=lines["qty"],
         line_price=lines["price"],
-        subtotal=subtotal, discount=discount, shipping_fee=shipping, total=total, tax=tax,
-        payment=payment, coupon=coupon, coupon_codes=codes_list,
-        campaign=np.where(use_camp, camp, -1), has_fashion=has_fashion, jp_form=jp_form,
-    )  # fmt: skip
+        subtotal=subtotal,
+        discount=discount,
+        shipping_fee=shipping,
+        total=total,
+        tax=tax,
+        payment=payment,
+        coupon=coupon,
+        coupon_codes=codes_list,
+        campaign=np.where(use_camp, camp, -1),
+        has_fashion=has_fashion,
+        jp_form=jp_form,
+    )
 
 
 def line_table(book: OrderBook, catalogue: Catalogue, rows: np.ndarray, cutoff: int) -> pa.Table:
     """order_lines rows ``rows`` (lines never change after the order)."""
     del cutoff
     order = book.line_order[rows]
-    sku = pa.array(book.line_sku[rows])
-    return pa.table({
-        "order_id": pc.take(book.order_id, pa.array(order)),
-        "line_number": ints(book.line_number[rows]),
-        "sku": pc.take(catalogue.sku, sku),
-        "product_name": pc.take(catalogue.name, sku),
-        "brand": pc.take(catalogue.brand, sku),
-        "category": pc.take(catalogue.category, sku),
-        "quantity": ints(book.line_qty[rows]),
-        "unit_price": ints(book.line_price[rows]),
-        "line_amount": ints(book.line_qty[rows] * book.line_price[rows]),
-        "updated_at": timestamps(book.at[order]),
-    })  # fmt: skip
+    sku = book.line_sku[rows]
+    return pa.table(
+        {
+            "order_id": pc.take(book.order_id, pa.array(order)),
+            "line_number": ints(book.line_number[rows]),
+            "sku": categorical(catalogue.sku, sku),
+            "product_name": categorical(catalogue.name, sku),
+            "brand": categorical(catalogue.brand, sku),
+            "category": categorical(catalogue.category, sku),
+            "quantity": ints(book.line_qty[rows]),
+            "unit_price": ints(book.line_price[rows]),
+            "line_amount": ints(book.line_qty[rows] * book.line_price[rows]),
+            "updated_at": timestamps(book.at[order]),
+        }
+    )

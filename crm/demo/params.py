@@ -4,7 +4,9 @@
 "average day": the calendar's day weights (season, weekday, campaigns) have mean 1 over the
 data window, so a rate of ``1/30`` means one order a month on an ordinary day and more in
 December. With the defaults, 1,095 days give about 15 orders per customer (members incl.
-prospects), i.e. 2,000,000 customers → about 30 million orders and 60 million sessions.
+prospects; about 19 per customer who bought in the window, 17 % of whom bought once), two
+sessions and eight page views per order: 2,000,000 customers → about 30 million orders,
+60 million sessions and 240 million page views.
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ShopParams:
     # --- chunking -------------------------------------------------------------------------
-    #: Customers generated (and written) per chunk; bounds memory (~1 GB per 100k customers
+    #: Customers generated (and written) per chunk; bounds memory (~2 GB peak per 100k customers
     #: over three years). Each chunk has its own random stream, so results do not depend on
     #: the number of worker processes.
     chunk_customers: int = 100_000
+    #: Background threads that encode and write files while the next rows are generated
+    #: (0 = write in the generating thread). Helps when more than one core is available.
+    write_threads: int = 1
 
     # --- acquisition ------------------------------------------------------------------------
     #: Share of members who registered before the data window (their earlier orders and
     #: visits are not in the files, as when a shop exports "the last N days").
-    preexisting_share: float = 0.25
+    preexisting_share: float = 0.30
     #: How far before the data window pre-existing members may have registered.
-    pre_period_days: int = 730
+    pre_period_days: int = 365
     #: Yearly growth of the acquisition rate (more sign-ups later in the period).
-    acquisition_growth_per_year: float = 0.15
+    acquisition_growth_per_year: float = 0.10
     #: Multiplier of the acquisition rate inside campaign windows.
     acquisition_campaign_boost: float = 1.8
 
@@ -39,16 +44,16 @@ class ShopParams:
     first_order_same_visit_share: float = 0.72
     first_order_delay_mean_days: float = 40.0
     #: Gamma heterogeneity of the latent repeat-purchase rate (orders per average day).
-    rate_shape: float = 0.85
-    rate_mean_per_day: float = 1 / 28
-    rate_cap_per_day: float = 0.35
+    rate_shape: float = 1.2
+    rate_mean_per_day: float = 1 / 11.5
+    rate_cap_per_day: float = 0.2
     #: Beta(a, b) distribution of the per-purchase dropout probability: after every order
     #: the customer becomes inactive ("drops out") with probability p.
-    dropout_a: float = 1.0
-    dropout_b: float = 14.0
+    dropout_a: float = 0.5
+    dropout_b: float = 2.5
     #: Sigma of the lognormal spend level (more lines and larger quantities when high).
     spend_sigma: float = 0.5
-    #: Share of repeat orders followed by a second order the same day (forgot something).
+    #: Share of ordinary orders followed by a second one the same day (forgot something).
     companion_order_share: float = 0.02
 
     # --- subscriptions (定期購入) ------------------------------------------------------------
@@ -106,8 +111,8 @@ class ShopParams:
     # --- web ---------------------------------------------------------------------------------
     #: Non-converting visits of members per average day: base + factor × purchase rate,
     #: while "web-active" (until some time after they drop out as buyers).
-    browse_rate_base: float = 0.012
-    browse_rate_factor: float = 0.45
+    browse_rate_base: float = 0.02
+    browse_rate_factor: float = 0.5
     #: Mean days members keep visiting after their last order when they dropped out.
     web_tail_mean_days: float = 150.0
     #: Prospects keep visiting for an exponential time with this mean after registering.
@@ -115,14 +120,14 @@ class ShopParams:
     #: Share of members' non-converting visits in which they are logged in.
     logged_in_share: float = 0.35
     #: Anonymous visitors (never identified) per customer, and their mean extra visits.
-    anonymous_visitors_per_customer: float = 1.2
+    anonymous_visitors_per_customer: float = 1.5
     anonymous_extra_visits_mean: float = 0.8
     #: Share of non-converting visits that bounce (one page view), and that reach the cart.
     bounce_share: float = 0.40
     cart_abandon_share: float = 0.10
     #: Mean page views beyond the first in a non-bounce visit.
     extra_pages_mean: float = 2.2
-    #: Write the page_views feed (the largest one; about 3.5 rows per session).
+    #: Write the page_views feed (the largest one; about 4 rows per session).
     with_page_views: bool = True
 
     # --- members -------------------------------------------------------------------------------
@@ -132,7 +137,8 @@ class ShopParams:
     email_opt_in_share: float = 0.60
     sms_opt_in_share: float = 0.30
     dm_opt_in_share: float = 0.40
-    #: Members who withdrew (退会) some time after their last activity.
+    #: Members who withdraw (退会) 1–240 days after their last order; those whose withdrawal
+    #: would fall after the end date stay members (about 3 % end up withdrawn).
     withdrawn_share: float = 0.05
     #: Missing or malformed contact data.
     email_missing_share: float = 0.02
@@ -144,7 +150,7 @@ class ShopParams:
     rank_thresholds: tuple[tuple[str, int], ...] = (
         ("PLATINUM", 200_000),
         ("GOLD", 80_000),
-        ("SILVER", 30_000),
+        ("SILVER", 20_000),
         ("REGULAR", 0),
     )
     #: Suppression shares per member (e-mail bounce/unsubscribe/complaint, SMS, DM).
@@ -154,7 +160,7 @@ class ShopParams:
     sms_suppression_share: float = 0.015
     dm_suppression_share: float = 0.012
 
-    # --- CSV flavour -------------------------------------------------------------------------------
+    # --- CSV flavour ---------------------------------------------------------------------
     #: Share of order rows written with Japanese forms in CSV mode (``2025/4/1 9:05:00``,
     #: ``¥1,234``, ``1/0``, ``Y/N``).
     japanese_form_share: float = 0.01

@@ -18,6 +18,7 @@ from crm.demo.columns import (
     NEVER,
     base36,
     bools,
+    categorical,
     codes,
     dates,
     digits,
@@ -56,8 +57,9 @@ def draw_demographics(rng: np.random.Generator, registered_at: np.ndarray) -> De
     gender = pick_weighted(rng, GENDER_WEIGHTS, n)
     age = np.clip(rng.normal(AGE_MEAN, AGE_SD, n), 18, 78)
     birth_days = registered_at // 86_400 - (age * 365.25).astype(np.int64) - rng.integers(0, 365, n)
-    birth_month = (birth_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-                   % 12 + 1)  # fmt: skip
+    birth_month = (
+        birth_days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12 + 1
+    )
     return Demographics(gender, birth_days, birth_month)
 
 
@@ -127,10 +129,12 @@ def _addresses(rng: np.random.Generator, n: int, params: ShopParams) -> dict[str
     )
     line1 = join(
         lookup(vocab.TOWNS, rng.integers(0, len(vocab.TOWNS), n)),
-        digits(rng.integers(1, 6, n), 1), "-",
-        digits(rng.integers(1, 31, n), 1), "-",
+        digits(rng.integers(1, 6, n), 1),
+        "-",
+        digits(rng.integers(1, 31, n), 1),
+        "-",
         digits(rng.integers(1, 21, n), 1),
-    )  # fmt: skip
+    )
     building = join(
         lookup(vocab.BUILDING_PREFIXES, rng.integers(0, len(vocab.BUILDING_PREFIXES), n)),
         lookup(vocab.BUILDING_SUFFIXES, rng.integers(0, len(vocab.BUILDING_SUFFIXES), n)),
@@ -157,13 +161,22 @@ def _share_households(rng: np.random.Generator, cols: dict[str, pa.Array], share
     source = np.arange(n)
     source[joins] = heads[rng.integers(0, len(heads), int(joins.sum()))]
     take = pa.array(source)
-    for name in ("family_name", "family_name_kana", "family_romaji", "postal_code",
-                 "prefecture", "city", "address_line1", "address_line2"):  # fmt: skip
+    for name in (
+        "family_name",
+        "family_name_kana",
+        "family_romaji",
+        "postal_code",
+        "prefecture",
+        "city",
+        "address_line1",
+        "address_line2",
+    ):
         cols[name] = pc.take(cols[name], take)
 
 
-def _phones(rng: np.random.Generator, global_index: np.ndarray,
-            params: ShopParams) -> tuple[pa.Array, np.ndarray]:  # fmt: skip
+def _phones(
+    rng: np.random.Generator, global_index: np.ndarray, params: ShopParams
+) -> tuple[pa.Array, np.ndarray]:
     n = len(global_index)
     number = scramble(global_index, 100_000_000, 48_271_057, 37_016_239)
     prefix = lookup(("090", "080", "070"), pick_weighted(rng, (0.5, 0.4, 0.1), n))
@@ -188,12 +201,19 @@ def _phones(rng: np.random.Generator, global_index: np.ndarray,
     return phone, ~(missing | malformed)
 
 
-def _emails(rng: np.random.Generator, global_index: np.ndarray, given: pa.Array,
-            family: pa.Array, params: ShopParams) -> pa.Array:  # fmt: skip
+def _emails(
+    rng: np.random.Generator,
+    global_index: np.ndarray,
+    given: pa.Array,
+    family: pa.Array,
+    params: ShopParams,
+) -> pa.Array:
     n = len(global_index)
     code = base36(scramble(global_index, 36**5, 16_777_259, 21_436_587), 5)
-    domain = lookup([d for d, _ in vocab.EMAIL_DOMAINS],
-                    pick_weighted(rng, [w for _, w in vocab.EMAIL_DOMAINS], n))  # fmt: skip
+    domain = lookup(
+        [d for d, _ in vocab.EMAIL_DOMAINS],
+        pick_weighted(rng, [w for _, w in vocab.EMAIL_DOMAINS], n),
+    )
     pattern = rng.integers(0, 3, n)
     local = pc.case_when(
         pc.make_struct(pa.array(pattern == 0), pa.array(pattern == 1)),
@@ -205,15 +225,17 @@ def _emails(rng: np.random.Generator, global_index: np.ndarray, given: pa.Array,
     return with_nulls(email, rng.random(n) >= params.email_missing_share)
 
 
-def build_members(rng: np.random.Generator, state: MemberState, demo: Demographics,
-                  end_s: int, params: ShopParams) -> MemberRecords:  # fmt: skip
+def build_members(
+    rng: np.random.Generator, state: MemberState, demo: Demographics, end_s: int, params: ShopParams
+) -> MemberRecords:
     """Member columns (final state) and their version times."""
     n = len(state.global_index)
     cols = _names(rng, demo.gender)
     cols.update(_addresses(rng, n, params))
     _share_households(rng, cols, params.household_share)
-    email = _emails(rng, state.global_index, cols.pop("given_romaji"),
-                    cols.pop("family_romaji"), params)  # fmt: skip
+    email = _emails(
+        rng, state.global_index, cols.pop("given_romaji"), cols.pop("family_romaji"), params
+    )
     phone, phone_valid = _phones(rng, state.global_index, params)
     updated = rng.random(n) < PROFILE_UPDATE_SHARE
     profile_at = state.registered_at + (rng.random(n) * (end_s - state.registered_at)).astype(
@@ -226,15 +248,16 @@ def build_members(rng: np.random.Generator, state: MemberState, demo: Demographi
         "email": email,
         "phone": phone,
         **cols,
-        "gender": lookup(GENDERS, demo.gender),
+        "gender": categorical(GENDERS, demo.gender),
         "birth_date": dates(demo.birth_days),
-        "member_rank": lookup(ranks, state.rank),
+        "member_rank": categorical(ranks, state.rank),
         "email_opt_in": bools(rng.random(n) < params.email_opt_in_share),
         "sms_opt_in": bools(rng.random(n) < params.sms_opt_in_share),
         "dm_opt_in": bools(rng.random(n) < params.dm_opt_in_share),
     }
-    return MemberRecords(out, state.registered_at, state.withdrawn_at, profile_at, email, phone,
-                         phone_valid)  # fmt: skip
+    return MemberRecords(
+        out, state.registered_at, state.withdrawn_at, profile_at, email, phone, phone_valid
+    )
 
 
 def member_table(rec: MemberRecords, rows: np.ndarray, cutoff: int) -> pa.Table:
@@ -244,60 +267,11 @@ def member_table(rec: MemberRecords, rows: np.ndarray, cutoff: int) -> pa.Table:
     wd = rec.withdrawn_at[rows]
     prof = rec.profile_updated_at[rows]
     wd_known = wd <= cutoff
-    updated = np.maximum(reg, np.maximum(np.where(wd_known, wd, reg),
-                                         np.where(prof <= cutoff, prof, reg)))  # fmt: skip
+    updated = np.maximum(
+        reg, np.maximum(np.where(wd_known, wd, reg), np.where(prof <= cutoff, prof, reg))
+    )
     cols = {name: pc.take(col, take) for name, col in rec.columns.items()}
     cols["registered_at"] = timestamps(reg)
     cols["withdrawn_at"] = timestamps(wd, wd_known)
     cols["updated_at"] = timestamps(updated)
     return pa.table(cols)
-
-
-@dataclass(frozen=True)
-class SuppressionRecords:
-    channel: np.ndarray  # index into CHANNELS
-    address: pa.Array
-    suppressed_at: np.ndarray
-    reason: np.ndarray  # index into REASONS
-
-
-SUPPRESSION_CHANNELS: tuple[str, ...] = ("email", "sms", "dm")
-SUPPRESSION_REASONS: tuple[str, ...] = ("unsubscribe", "bounce", "complaint", "returned_mail",
-                                        "manual")  # fmt: skip
-
-
-def build_suppressions(rng: np.random.Generator, rec: MemberRecords, customer_id: pa.Array,
-                       end_s: int, params: ShopParams) -> SuppressionRecords:  # fmt: skip
-    """Blocked e-mail addresses, phone numbers and DM recipients of a small share of members."""
-    n = len(rec.registered_at)
-    u = rng.random(n)
-    b, s, c = params.email_bounce_share, params.email_unsubscribe_share, params.email_complaint_share
-    email_reason = np.select([u < b, u < b + s, u < b + s + c], [1, 0, 2], -1)
-    email_rows = np.flatnonzero((email_reason >= 0) & pc.is_valid(rec.email).to_numpy(False))
-    sms_rows = np.flatnonzero((rng.random(n) < params.sms_suppression_share) & rec.phone_valid)
-    sms_reason = np.where(rng.random(len(sms_rows)) < 0.7, 0, 1)
-    dm_rows = np.flatnonzero(rng.random(n) < params.dm_suppression_share)
-    dm_reason = np.where(rng.random(len(dm_rows)) < 0.7, 3, 4)
-    rows = np.concatenate([email_rows, sms_rows, dm_rows])
-    channel = np.repeat([0, 1, 2], [len(email_rows), len(sms_rows), len(dm_rows)])
-    reason = np.concatenate([email_reason[email_rows], sms_reason, dm_reason])
-    address = pa.concat_arrays([
-        pc.take(rec.email, pa.array(email_rows)),
-        pc.take(rec.phone, pa.array(sms_rows)),
-        pc.take(customer_id, pa.array(dm_rows)),
-    ])  # fmt: skip
-    reg = rec.registered_at[rows]
-    last = np.minimum(rec.withdrawn_at[rows], end_s)
-    at = reg + (rng.random(len(rows)) * np.maximum(last - reg, 1)).astype(np.int64)
-    at = np.minimum(at, end_s)
-    return SuppressionRecords(channel, address, at, reason)
-
-
-def suppression_table(rec: SuppressionRecords, rows: np.ndarray, cutoff: int) -> pa.Table:
-    del cutoff  # suppressions never change
-    return pa.table({
-        "channel": lookup(SUPPRESSION_CHANNELS, rec.channel[rows]),
-        "address": pc.take(rec.address, pa.array(rows)),
-        "suppressed_at": timestamps(rec.suppressed_at[rows]),
-        "reason": lookup(SUPPRESSION_REASONS, rec.reason[rows]),
-    })  # fmt: skip

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -65,10 +67,6 @@ class FeedRows:
     full_extract: bool = False
 
 
-def _month_label(seconds: np.ndarray) -> np.ndarray:
-    return seconds.view("datetime64[s]").astype("datetime64[M]").astype(np.int64)
-
-
 def batches(rows: FeedRows, cal: ShopCalendar, tail_days: int) -> Iterator[tuple[str, pa.Table]]:
     """(file label, table) for every file of a feed: "" (full extract), "YYYY-MM", "YYYY-MM-DD"."""
     tail_start = cal.end_s + 1 - tail_days * SECONDS_PER_DAY
@@ -78,13 +76,14 @@ def batches(rows: FeedRows, cal: ShopCalendar, tail_days: int) -> Iterator[tuple
         if len(main):
             yield "", rows.build(main, main_cut)
     elif len(main):
-        month = _month_label(rows.created[main])
-        order = np.argsort(month, kind="stable")
-        main, month = main[order], month[order]
-        labels, starts = np.unique(month, return_index=True)
+        month = cal.month_label(rows.created[main])  # int16: stable argsort is a radix sort
+        if np.any(month[1:] < month[:-1]):
+            order = np.argsort(month, kind="stable")
+            main, month = main[order], month[order]
+        starts = np.flatnonzero(np.diff(month, prepend=-1))
         ends = np.append(starts[1:], len(main))
-        for label, a, b in zip(labels, starts, ends, strict=True):
-            yield str(np.datetime64(int(label), "M")), rows.build(main[a:b], main_cut)
+        for a, b in zip(starts, ends, strict=True):
+            yield str(np.datetime64(int(month[a]), "M")), rows.build(main[a:b], main_cut)
     for k in range(tail_days):
         lo = tail_start + k * SECONDS_PER_DAY
         hi = lo + SECONDS_PER_DAY - 1
@@ -124,8 +123,19 @@ def japanese_forms(table: pa.Table) -> pa.Table:
         s = pc.cast(x, pa.string())
         return pc.utf8_lpad(s, width=width, padding="0") if width else s
 
-    jp_ts = join(num(pc.year(ts)), "/", num(pc.month(ts)), "/", num(pc.day(ts)), " ",
-                 num(pc.hour(ts)), ":", num(pc.minute(ts), 2), ":", num(pc.second(ts), 2))
+    jp_ts = join(
+        num(pc.year(ts)),
+        "/",
+        num(pc.month(ts)),
+        "/",
+        num(pc.day(ts)),
+        " ",
+        num(pc.hour(ts)),
+        ":",
+        num(pc.minute(ts), 2),
+        ":",
+        num(pc.second(ts), 2),
+    )
     ordered = pc.if_else(jp, jp_ts, pc.strftime(ts, format="%Y-%m-%d %H:%M:%S"))
     total = table["total_amount"].combine_chunks()
     commas = _with_commas(total)
@@ -136,8 +146,11 @@ def japanese_forms(table: pa.Table) -> pa.Table:
     as_yn = pc.if_else(sub, "Y", "N")
     jp_sub = pc.if_else(pa.array(form <= 2), as_digit, as_yn)
     sub_text = pc.if_else(jp, jp_sub, pc.if_else(sub, "true", "false"))
-    for name, col in (("ordered_at", ordered), ("total_amount", total_text),
-                      ("is_subscription", sub_text)):  # fmt: skip
+    for name, col in (
+        ("ordered_at", ordered),
+        ("total_amount", total_text),
+        ("is_subscription", sub_text),
+    ):
         table = table.set_column(table.schema.get_field_index(name), name, col)
     return table
 
@@ -154,27 +167,77 @@ def _parquet_table(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-class LandingWriter:
-    """Writes the files of one chunk; file names carry ``part`` when the shop is chunked."""
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Plain typed Parquet; dictionary pages for the low-cardinality text columns (already
+    dictionary-encoded in memory) and statistics for the non-text columns (dates, numbers)."""
+    table = _parquet_table(table)
+    dict_cols = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    stat_cols = [
+        f.name
+        for f in table.schema
+        if not (pa.types.is_dictionary(f.type) or pa.types.is_string(f.type))
+    ]
+    pq.write_table(
+        table, path, store_schema=False, use_dictionary=dict_cols, write_statistics=stat_cols
+    )
 
-    def __init__(self, out_dir: Path, file_format: FileFormat, part: str) -> None:
+
+class LandingWriter:
+    """Writes the files of one chunk; file names carry ``part`` when the shop is chunked.
+
+    Tables are rendered in the caller's thread and encoded/written by ``threads`` background
+    threads (Arrow and zlib release the GIL), so writing overlaps with generating. Use it as
+    a context manager: leaving it waits for the last files (and raises their errors).
+    """
+
+    #: Files rendered but not yet written, per thread, before ``write`` waits (bounds memory).
+    MAX_PENDING_PER_THREAD = 3
+
+    def __init__(
+        self,
+        out_dir: Path,
+        file_format: FileFormat,
+        part: str,
+        cal: ShopCalendar,
+        tail_days: int,
+        threads: int = 1,
+    ) -> None:
         self.out_dir = out_dir
         self.file_format = file_format
         self.part = part
+        self.cal = cal
+        self.tail_days = tail_days
         self.files: list[Path] = []
         self.rows: dict[str, int] = {}
+        self._pool = ThreadPoolExecutor(max_workers=threads) if threads > 0 else None
+        self._max_pending = max(threads, 1) * self.MAX_PENDING_PER_THREAD
+        self._pending: deque[Future[None]] = deque()
+
+    def __enter__(self) -> LandingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
 
     def path(self, feed: str, label: str) -> Path:
         flavour = CSV_FLAVOURS.get(feed, CsvFlavour())
+        ext = ".csv.gz" if flavour.gzip else ".csv"
         if self.file_format == "parquet":
             ext = ".parquet"
-        else:
-            ext = ".csv.gz" if flavour.gzip else ".csv"
         name = f"{feed}_{label}" if label else feed
         return self.out_dir / feed / f"{name}{self.part}{ext}"
 
-    def write_feed(self, feed: str, rows: FeedRows, cal: ShopCalendar, tail_days: int) -> None:
-        for label, table in batches(rows, cal, tail_days):
+    def write_feed(self, feed: str, rows: FeedRows) -> None:
+        """Write a feed's month (or full-extract) files and its daily tail files."""
+        for label, table in batches(rows, self.cal, self.tail_days):
             self.write(feed, label, table)
 
     def write(self, feed: str, label: str, table: pa.Table) -> Path:
@@ -186,13 +249,21 @@ class LandingWriter:
             else:
                 table = table.drop_columns([JP_FORM_COLUMN])
         table = table.select(list(FEEDS[feed].column_names))  # contract order, all columns
-        if self.file_format == "parquet":
-            pq.write_table(_parquet_table(table), path)
-        else:
-            path.write_bytes(csv_bytes(table, CSV_FLAVOURS.get(feed, CsvFlavour())))
         self.files.append(path)
         self.rows[feed] = self.rows.get(feed, 0) + table.num_rows
+        if self._pool is None:
+            self._write_file(feed, table, path)
+            return path
+        while len(self._pending) >= self._max_pending:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._write_file, feed, table, path))
         return path
+
+    def _write_file(self, feed: str, table: pa.Table, path: Path) -> None:
+        if self.file_format == "parquet":
+            write_parquet(table, path)
+        else:
+            path.write_bytes(csv_bytes(table, CSV_FLAVOURS.get(feed, CsvFlavour())))
 
 
 def csv_bytes(table: pa.Table, flavour: CsvFlavour) -> bytes:
