@@ -7,6 +7,7 @@ data/demo_landing (a few thousand customers, two years up to CRM_AS_OF_DATE).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 
@@ -19,18 +20,25 @@ DEMO_DAYS = 730
 
 
 def ensure_demo_landing(settings: Settings) -> None:
+    """Generate the bundled demo shop once; written aside and renamed into place, so an
+    interrupted generation never leaves a half landing area behind."""
     if not settings.uses_demo_landing or (settings.landing_dir / "orders").is_dir():
         return
     from crm.demo import generate_shop
 
     print(f"Generating the demo shop in {settings.landing_dir} ...", flush=True)
+    partial = settings.landing_dir.with_name(settings.landing_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
     summary = generate_shop(
-        settings.landing_dir,
+        partial,
         customers=DEMO_CUSTOMERS,
         days=DEMO_DAYS,
         end_date=settings.as_of_date,
     )
-    print(f"  {summary}", flush=True)
+    shutil.rmtree(settings.landing_dir, ignore_errors=True)
+    partial.rename(settings.landing_dir)
+    counts = ", ".join(f"{feed} {n:,}" for feed, n in summary.rows.items())
+    print(f"  {len(summary.files)} files ({counts}) in {summary.seconds:.1f} s", flush=True)
 
 
 def run_nightly(
