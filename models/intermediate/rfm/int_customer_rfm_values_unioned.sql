@@ -1,0 +1,102 @@
+{%- set window_months = rfm_window_months() -%}
+
+with
+
+month_end_snapshots as (
+    select * from {{ ref('int_customer_months_snapshotted') }}
+),
+
+customer_facts as (
+    select * from {{ ref('customer_facts') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_enriched') }}
+),
+
+members as (
+    select * from {{ ref('stg_shop__members') }}
+),
+
+{% if window_months %}
+window_purchases as (
+    select
+        customer_id,
+        count(*) as window_order_count,
+        sum(net_amount) as window_net_sales
+    from orders
+    where
+        is_purchase
+        and not is_guest
+        and ordered_date >= {{ dbt.dateadd(
+            'month', 1 - window_months, dbt.date_trunc('month', as_of_date())
+        ) }}
+    group by customer_id
+),
+{% endif %}
+
+current_values as (
+    select
+        customer_facts.as_of_date as snapshot_date,
+        customer_facts.customer_id,
+        customer_facts.first_purchase_date,
+        customer_facts.last_purchase_date,
+        customer_facts.order_count,
+        customer_facts.net_sales,
+        {% if window_months %}
+            coalesce(window_purchases.window_order_count, 0) as window_order_count,
+            coalesce(window_purchases.window_net_sales, 0) as window_net_sales,
+        {% else %}
+            cast(null as {{ dbt.type_bigint() }}) as window_order_count,
+            cast(null as {{ dbt.type_numeric() }}) as window_net_sales,
+        {% endif %}
+        customer_facts.days_since_last_purchase as recency_days
+    from customer_facts
+    {% if window_months %}
+        left join window_purchases
+            on customer_facts.customer_id = window_purchases.customer_id
+    {% endif %}
+),
+
+past_values as (
+    select
+        snapshot_date,
+        customer_id,
+        first_purchase_date,
+        last_purchase_date,
+        order_count,
+        net_sales,
+        window_order_count,
+        window_net_sales,
+        recency_days
+    from month_end_snapshots
+    where snapshot_date < {{ as_of_date() }}
+),
+
+unioned as (
+    select * from past_values
+    union all
+    select * from current_values
+),
+
+final as (
+    select
+        unioned.snapshot_date,
+        unioned.customer_id,
+        unioned.snapshot_date = {{ as_of_date() }} as is_as_of_date,
+        unioned.first_purchase_date,
+        unioned.last_purchase_date,
+        unioned.order_count,
+        unioned.net_sales,
+        unioned.recency_days,
+        coalesce(unioned.window_order_count, unioned.order_count) as frequency,
+        coalesce(unioned.window_net_sales, unioned.net_sales) as monetary,
+        members.customer_id is not null as is_member
+    from unioned
+    left join members
+        on
+            unioned.customer_id = members.customer_id
+            and members.registered_date <= unioned.snapshot_date
+)
+
+select * from final
