@@ -10,15 +10,15 @@ customer_facts as (
     select * from {{ ref('customer_facts') }}
 ),
 
-orders as (
-    select * from {{ ref('int_orders_enriched') }}
-),
-
 members as (
     select * from {{ ref('stg_shop__members') }}
 ),
 
 {% if window_months %}
+orders as (
+    select * from {{ ref('int_orders_enriched') }}
+),
+
 window_purchases as (
     select
         customer_id,
@@ -96,7 +96,7 @@ final as (
     left join members
         on
             unioned.customer_id = members.customer_id
-            and members.registered_date <= unioned.snapshot_date
+            and unioned.snapshot_date >= members.registered_date
 )
 
 select * from final

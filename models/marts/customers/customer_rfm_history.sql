@@ -105,28 +105,34 @@ scored as (
             and {{ in_band('greatest(grouped.monetary, 0)', 'monetary_scores') }}
 ),
 
+purchaser_ranks as (
+    select
+        snapshot_date,
+        customer_id,
+        percent_rank() over (
+            partition by snapshot_date order by recency_days desc
+        ) as recency_rank,
+        percent_rank() over (
+            partition by snapshot_date order by frequency asc
+        ) as frequency_rank,
+        percent_rank() over (
+            partition by snapshot_date order by monetary asc
+        ) as monetary_rank
+    from scored
+    where order_count > 0
+),
+
 quintiles as (
     select
         scored.*,
-        case
-            when order_count > 0
-                then least(5, 1 + floor(5 * percent_rank() over (
-                    partition by snapshot_date, order_count > 0 order by recency_days desc
-                )))
-        end as r_quintile_score,
-        case
-            when order_count > 0
-                then least(5, 1 + floor(5 * percent_rank() over (
-                    partition by snapshot_date, order_count > 0 order by frequency asc
-                )))
-        end as f_quintile_score,
-        case
-            when order_count > 0
-                then least(5, 1 + floor(5 * percent_rank() over (
-                    partition by snapshot_date, order_count > 0 order by monetary asc
-                )))
-        end as m_quintile_score
+        least(5, 1 + floor(5 * purchaser_ranks.recency_rank)) as r_quintile_score,
+        least(5, 1 + floor(5 * purchaser_ranks.frequency_rank)) as f_quintile_score,
+        least(5, 1 + floor(5 * purchaser_ranks.monetary_rank)) as m_quintile_score
     from scored
+    left join purchaser_ranks
+        on
+            scored.snapshot_date = purchaser_ranks.snapshot_date
+            and scored.customer_id = purchaser_ranks.customer_id
 ),
 
 staged as (
@@ -143,7 +149,10 @@ staged as (
     from quintiles
     left join lifecycle_stages
         on
-            {{ in_band('quintiles.order_count', 'lifecycle_stages', 'orders_lower_bound', 'orders_upper_bound') }}
+            {{ in_band(
+                'quintiles.order_count', 'lifecycle_stages',
+                'orders_lower_bound', 'orders_upper_bound'
+            ) }}
             and (
                 quintiles.order_count = 0
                 or {{ in_band(
