@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
+
+from crm.settings import Settings
 
 # dagster-dbt starts `dbt` as a child process: use the one installed beside this Python.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
@@ -41,3 +46,39 @@ def write_feed_file(
     path = folder / name
     path.write_bytes(text.encode(encoding))
     return path
+
+
+#: The business date of the shared generated shop.
+AS_OF = date(2025, 6, 30)
+
+
+def settings_for(root: Path, landing: Path, as_of: date = AS_OF) -> Settings:
+
+    return Settings.from_env(
+        {
+            "CRM_LANDING_DIR": str(landing),
+            "CRM_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+            "CRM_EXPORT_DIR": str(root / "exports"),
+            "CRM_AS_OF_DATE": as_of.isoformat(),
+        }
+    )
+
+
+def query(settings: Settings, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+        return conn.execute(sql).df()
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dg.ExecuteInProcessResult]:
+    """A small generated shop (400 customers, 400 days up to AS_OF) after one nightly run."""
+    from crm.demo import generate_shop
+    from orchestration.run import run_nightly
+
+    root = tmp_path_factory.mktemp("shop")
+    landing = root / "landing"
+    generate_shop(landing, customers=400, days=400, end_date=AS_OF, seed=11)
+    settings = settings_for(root, landing)
+    result = run_nightly(settings)
+    assert result.success
+    return settings, result

@@ -3,48 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
-import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 
-from crm.demo import generate_shop
-from crm.settings import Settings
 from orchestration.run import run_nightly
+from tests.python.conftest import AS_OF, query, settings_for
 
 pytestmark = pytest.mark.slow
-
-AS_OF = date(2025, 6, 30)
-
-
-def settings_for(root: Path, landing: Path, as_of: date = AS_OF) -> Settings:
-    return Settings.from_env(
-        {
-            "CRM_LANDING_DIR": str(landing),
-            "CRM_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-            "CRM_EXPORT_DIR": str(root / "exports"),
-            "CRM_AS_OF_DATE": as_of.isoformat(),
-        }
-    )
-
-
-def query(settings: Settings, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
-        return conn.execute(sql).df()
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dg.ExecuteInProcessResult]:
-    root = tmp_path_factory.mktemp("shop")
-    landing = root / "landing"
-    generate_shop(landing, customers=400, days=400, end_date=AS_OF, seed=11)
-    settings = settings_for(root, landing)
-    result = run_nightly(settings)
-    assert result.success
-    return settings, result
 
 
 def test_every_dbt_check_ran_and_passed(shop):

@@ -176,10 +176,10 @@ final as (
         cumulative.customer_id,
         cumulative.first_purchase_date,
         cumulative.last_purchase_date,
-        cumulative.order_count,
-        cumulative.net_sales,
-        cumulative.window_order_count,
-        cumulative.window_net_sales,
+        cast(cumulative.order_count as {{ dbt.type_bigint() }}) as order_count,
+        cast(cumulative.net_sales as {{ dbt.type_numeric() }}) as net_sales,
+        cast(cumulative.window_order_count as {{ dbt.type_bigint() }}) as window_order_count,
+        cast(cumulative.window_net_sales as {{ dbt.type_numeric() }}) as window_net_sales,
         {{ days_between('cumulative.last_purchase_date', 'cumulative.month_end') }} as recency_days
     from cumulative
     inner join month_ends

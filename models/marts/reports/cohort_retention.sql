@@ -94,7 +94,7 @@ joined as (
 
 cumulated as (
     select
-        joined.*,
+        *,
         sum(net_sales) over (
             partition by cohort_month order by month_start
             rows between unbounded preceding and current row
@@ -110,7 +110,7 @@ final as (
         month_end <= {{ as_of_date() }} as is_complete_month,
         cast(cohort_customers as {{ dbt.type_bigint() }}) as cohort_customers,
         cast(active_customers as {{ dbt.type_bigint() }}) as active_customers,
-        round(cast(active_customers as {{ dbt.type_float() }}) / cohort_customers, 4) as retention_rate,
+        round(1.0 * active_customers / cohort_customers, 4) as retention_rate,
         cast(orders as {{ dbt.type_bigint() }}) as orders,
         net_sales,
         cumulative_net_sales,

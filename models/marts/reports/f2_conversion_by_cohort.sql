@@ -59,7 +59,7 @@ cohorts as (
             case when days_to_second_purchase <= {{ var('f2_window_days') }} then 1 else 0 end
         ) as f2_customers_within_window,
         {{ median('days_to_second_purchase') }} as median_days_to_second_purchase,
-        avg(cast(days_to_second_purchase as {{ dbt.type_float() }})) as avg_days_to_second_purchase
+        avg(1.0 * days_to_second_purchase) as avg_days_to_second_purchase
     from customer_conversions
     group by cohort_month
 ),
@@ -74,10 +74,10 @@ final as (
         ) <= {{ as_of_date() }} as is_window_complete,
         cast(customers_acquired as {{ dbt.type_bigint() }}) as customers_acquired,
         cast(f2_customers as {{ dbt.type_bigint() }}) as f2_customers,
-        round(cast(f2_customers as {{ dbt.type_float() }}) / customers_acquired, 4) as f2_conversion_rate,
+        round(1.0 * f2_customers / customers_acquired, 4) as f2_conversion_rate,
         cast(f2_customers_within_window as {{ dbt.type_bigint() }}) as f2_customers_within_window,
         round(
-            cast(f2_customers_within_window as {{ dbt.type_float() }}) / customers_acquired, 4
+            1.0 * f2_customers_within_window / customers_acquired, 4
         ) as f2_conversion_rate_within_window,
         median_days_to_second_purchase,
         round(avg_days_to_second_purchase, 1) as avg_days_to_second_purchase

@@ -24,7 +24,7 @@ purchases as (
 
 sequenced as (
     select
-        purchases.*,
+        *,
         row_number() over (
             partition by customer_id order by ordered_at, order_id
         ) as purchase_number
@@ -88,15 +88,15 @@ final as (
         coalesce(monthly.total_net_sales, 0) as total_net_sales,
         case
             when monthly.total_net_sales <> 0
-                then round(cast(monthly.new_net_sales as {{ dbt.type_float() }}) / monthly.total_net_sales, 4)
+                then round(1.0 * monthly.new_net_sales / monthly.total_net_sales, 4)
         end as new_net_sales_share,
         case
             when monthly.total_net_sales <> 0
-                then round(cast(monthly.repeat_net_sales as {{ dbt.type_float() }}) / monthly.total_net_sales, 4)
+                then round(1.0 * monthly.repeat_net_sales / monthly.total_net_sales, 4)
         end as repeat_net_sales_share,
         case
             when monthly.total_net_sales <> 0
-                then round(cast(monthly.guest_net_sales as {{ dbt.type_float() }}) / monthly.total_net_sales, 4)
+                then round(1.0 * monthly.guest_net_sales / monthly.total_net_sales, 4)
         end as guest_net_sales_share
     from months
     left join monthly

@@ -8,6 +8,15 @@
     {%- if value and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
         {{ exceptions.raise_compiler_error("var " ~ name ~ " must be YYYY-MM-DD or empty, got '" ~ value ~ "'") }}
     {%- endif -%}
+    {%- if value and value < as_of_date_value() -%}
+        {%- set day = modules.datetime.date.fromisoformat(value) -%}
+        {%- if (day + modules.datetime.timedelta(days=1)).day != 1 -%}
+            {{ exceptions.raise_compiler_error(
+                name ~ " (" ~ value ~ ") must be a month end, or on or after as_of_date: "
+                ~ "groups are read from the month-end snapshots"
+            ) }}
+        {%- endif -%}
+    {%- endif -%}
     {%- do dates.update({name: value}) -%}
 {%- endfor -%}
 {%- if dates.migration_from_date and dates.migration_to_date
@@ -25,14 +34,20 @@ rfm_groups as (
     select * from {{ ref('rfm_groups') }}
 ),
 
+calendar as (
+    select
+        cast({{ dbt.date_trunc('month', dbt.dateadd('day', 1, as_of_date())) }} as date)
+            as month_after_last_complete_month
+),
+
 to_dates as (
     select
         {%- if dates.migration_to_date %}
             cast('{{ dates.migration_to_date }}' as date) as to_date
         {%- else %}
-            cast({{ dbt.dateadd('day', -1, dbt.date_trunc('month', dbt.dateadd('day', 1, as_of_date()))) }} as date)
-                as to_date
+            cast({{ dbt.dateadd('day', -1, 'month_after_last_complete_month') }} as date) as to_date
         {%- endif %}
+    from calendar
 ),
 
 migration_dates as (
@@ -56,10 +71,16 @@ migration_snapshots as (
         migration_dates.from_date,
         migration_dates.to_date,
         max(
-            case when snapshot_dates.snapshot_date <= migration_dates.from_date then snapshot_dates.snapshot_date end
+            case
+                when snapshot_dates.snapshot_date <= migration_dates.from_date
+                    then snapshot_dates.snapshot_date
+            end
         ) as from_snapshot_date,
         max(
-            case when snapshot_dates.snapshot_date <= migration_dates.to_date then snapshot_dates.snapshot_date end
+            case
+                when snapshot_dates.snapshot_date <= migration_dates.to_date
+                    then snapshot_dates.snapshot_date
+            end
         ) as to_snapshot_date
     from migration_dates
     cross join snapshot_dates
@@ -153,7 +174,7 @@ counted as (
 
 shares as (
     select
-        counted.*,
+        *,
         sum(customers) over (partition by from_group) as from_group_customers,
         sum(customers) over (partition by to_group) as to_group_customers
     from counted
@@ -179,7 +200,7 @@ final as (
         cast(shares.to_group_customers as {{ dbt.type_bigint() }}) as to_group_customers,
         case
             when shares.from_group_customers > 0
-                then round(cast(shares.customers as {{ dbt.type_float() }}) / shares.from_group_customers, 4)
+                then round(1.0 * shares.customers / shares.from_group_customers, 4)
         end as share_of_from_group
     from shares
     cross join migration_snapshots

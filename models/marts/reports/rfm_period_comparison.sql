@@ -137,7 +137,7 @@ period_snapshots as (
         max(snapshot_dates.snapshot_date) as snapshot_date
     from periods
     left join snapshot_dates
-        on snapshot_dates.snapshot_date <= periods.period_end
+        on periods.period_end >= snapshot_dates.snapshot_date
     group by
         periods.comparison,
         periods.period_role,
@@ -168,8 +168,8 @@ group_stats as (
         count(*) as users,
         round(avg(net_sales), 2) as avg_cumulative_net_sales,
         round(sum(net_sales) / nullif(sum(order_count), 0), 2) as average_order_value,
-        round(avg(cast(order_count as {{ dbt.type_float() }})), 2) as avg_cumulative_orders,
-        round(avg(cast(recency_days as {{ dbt.type_float() }})), 2) as avg_days_since_last_purchase
+        round(avg(1.0 * order_count), 2) as avg_cumulative_orders,
+        round(avg(1.0 * recency_days), 2) as avg_days_since_last_purchase
     from period_members
     group by
         comparison,
@@ -286,13 +286,13 @@ joined as (
 
 changes as (
     select
-        joined.*,
-        {%- for measure in measures %}
+        *,
+        {% for measure in measures %}
             case
                 when base_{{ measure }} <> 0
                     then round(100.0 * ({{ measure }} - base_{{ measure }}) / abs(base_{{ measure }}), 2)
-            end as {{ measure }}_change_pct{{ ',' if not loop.last }}
-        {%- endfor %}
+            end as {{ measure }}_change_pct{% if not loop.last %},{% endif %}
+        {% endfor %}
     from joined
 ),
 
@@ -309,7 +309,7 @@ final as (
         rfm_group_label_ja,
         rfm_group_label_en,
         rfm_group_sort_order,
-        {%- for measure in measures %}
+        {% for measure in measures %}
             {{ measure }},
             base_{{ measure }},
             {{ measure }}_change_pct,
@@ -319,8 +319,8 @@ final as (
                 when abs({{ measure }}_change_pct) <= {{ var('comparison_flat_threshold_pct') }} then 'flat'
                 when {{ measure }} > base_{{ measure }} then 'up'
                 else 'down'
-            end as {{ measure }}_direction{{ ',' if not loop.last }}
-        {%- endfor %}
+            end as {{ measure }}_direction{% if not loop.last %},{% endif %}
+        {% endfor %}
     from changes
 )
 
