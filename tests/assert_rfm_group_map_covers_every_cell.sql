@@ -1,3 +1,5 @@
+{{ config(meta={"dagster": {"ref": {"name": "rfm_group_map"}}}) }}
+
 -- Every cell of every two-axis grid (rf, fm, rm) maps to exactly one RFM group, the map
 -- names only known bands and known groups. Returns the cells that break this.
 with
