@@ -20,6 +20,8 @@ class WarehouseSummary:
     files_refused: int
     rows_rejected: int
     rejects_by_feed: dict[str, int]
+    rfm_groups: list[tuple[str, str, int]]
+    lifecycle_stages: list[tuple[str, str, int]]
 
     def render(self) -> str:
         rejects = ", ".join(f"{feed} {n:,}" for feed, n in self.rejects_by_feed.items()) or "none"
@@ -32,7 +34,13 @@ class WarehouseSummary:
                 f"  net sales: ¥{self.net_sales:,.0f}",
                 f"  landing files: {self.files_loaded:,} loaded, {self.files_refused:,} refused",
                 f"  rejected rows: {self.rows_rejected:,} ({rejects}); see raw._rejects",
-                "  BI tables: marts.customer_facts",
+                "  RFM groups: "
+                + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.rfm_groups),
+                "  lifecycle stages: "
+                + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.lifecycle_stages),
+                "  BI tables: marts.customer_facts, customer_rfm, customer_lifecycle, "
+                "customer_rfm_history, rfm_period_comparison, rfm_migration, "
+                "monthly_new_vs_repeat_sales, f2_conversion_by_cohort, cohort_retention",
             ]
         )
 
@@ -59,6 +67,22 @@ def summarize(warehouse_path: Path) -> WarehouseSummary:
             from raw._load_ledger
             """
         ).fetchone()  # type: ignore[misc]
+        rfm_groups = conn.execute(
+            """
+            select rfm_group_label_ja, rfm_group, count(*)
+            from marts.customer_rfm
+            group by rfm_group_label_ja, rfm_group, rfm_group_sort_order
+            order by rfm_group_sort_order
+            """
+        ).fetchall()
+        lifecycle_stages = conn.execute(
+            """
+            select lifecycle_stage_label_ja, lifecycle_stage, count(*)
+            from marts.customer_lifecycle
+            group by lifecycle_stage_label_ja, lifecycle_stage
+            order by count(*) desc
+            """
+        ).fetchall()
         rejects = dict(
             conn.execute(
                 "select feed, sum(rows_rejected) from raw._load_ledger "
@@ -78,4 +102,6 @@ def summarize(warehouse_path: Path) -> WarehouseSummary:
         files_refused=int(refused),
         rows_rejected=int(sum(rejects.values())),
         rejects_by_feed={k: int(v) for k, v in rejects.items()},
+        rfm_groups=[(str(ja), str(en), int(n)) for ja, en, n in rfm_groups],
+        lifecycle_stages=[(str(ja), str(en), int(n)) for ja, en, n in lifecycle_stages],
     )
