@@ -86,11 +86,10 @@ month_ends as (
 customer_months as (
     select
         known_customers.customer_id,
-        all_month_ends.month_end,
-        {{ dbt.date_trunc('month', 'all_month_ends.month_end') }} as month_start
+        month_ends.month_end
     from known_customers
-    inner join all_month_ends
-        on known_customers.first_month_start <= all_month_ends.month_end
+    inner join month_ends
+        on known_customers.first_month_start <= month_ends.month_end
 ),
 
 purchases_per_month as (
@@ -114,60 +113,90 @@ refunds_per_month as (
     group by customer_id, month_start
 ),
 
-monthly as (
+purchases_to_date as (
     select
-        customer_months.customer_id,
-        customer_months.month_end,
-        coalesce(purchases_per_month.orders, 0) as orders,
-        coalesce(purchases_per_month.gross_amount, 0)
-        - coalesce(refunds_per_month.refund_amount, 0) as net_amount,
-        purchases_per_month.first_purchase_date,
-        purchases_per_month.last_purchase_date
-    from customer_months
-    left join purchases_per_month
-        on
-            customer_months.customer_id = purchases_per_month.customer_id
-            and customer_months.month_start = purchases_per_month.month_start
-    left join refunds_per_month
-        on
-            customer_months.customer_id = refunds_per_month.customer_id
-            and customer_months.month_start = refunds_per_month.month_start
+        month_ends.month_end,
+        purchases_per_month.customer_id,
+        sum(purchases_per_month.orders) as order_count,
+        sum(purchases_per_month.gross_amount) as gross_amount,
+        min(purchases_per_month.first_purchase_date) as first_purchase_date,
+        max(purchases_per_month.last_purchase_date) as last_purchase_date,
+        {% if window_months %}
+            sum(
+                case
+                    when purchases_per_month.month_start
+                        > {{ dbt.dateadd('month', -window_months, 'month_ends.month_end') }}
+                        then purchases_per_month.orders
+                    else 0
+                end
+            ) as window_order_count,
+            sum(
+                case
+                    when purchases_per_month.month_start
+                        > {{ dbt.dateadd('month', -window_months, 'month_ends.month_end') }}
+                        then purchases_per_month.gross_amount
+                    else 0
+                end
+            ) as window_gross_amount
+        {% else %}
+            cast(null as {{ dbt.type_bigint() }}) as window_order_count,
+            cast(null as {{ dbt.type_numeric() }}) as window_gross_amount
+        {% endif %}
+    from month_ends
+    inner join purchases_per_month
+        on purchases_per_month.month_start <= month_ends.month_end
+    group by month_ends.month_end, purchases_per_month.customer_id
+),
+
+refunds_to_date as (
+    select
+        month_ends.month_end,
+        refunds_per_month.customer_id,
+        sum(refunds_per_month.refund_amount) as refund_amount,
+        {% if window_months %}
+            sum(
+                case
+                    when refunds_per_month.month_start
+                        > {{ dbt.dateadd('month', -window_months, 'month_ends.month_end') }}
+                        then refunds_per_month.refund_amount
+                    else 0
+                end
+            ) as window_refund_amount
+        {% else %}
+            cast(null as {{ dbt.type_numeric() }}) as window_refund_amount
+        {% endif %}
+    from month_ends
+    inner join refunds_per_month
+        on refunds_per_month.month_start <= month_ends.month_end
+    group by month_ends.month_end, refunds_per_month.customer_id
 ),
 
 cumulative as (
     select
-        customer_id,
-        month_end,
-        sum(orders) over (
-            partition by customer_id order by month_end
-            rows between unbounded preceding and current row
-        ) as order_count,
-        sum(net_amount) over (
-            partition by customer_id order by month_end
-            rows between unbounded preceding and current row
-        ) as net_sales,
-        min(first_purchase_date) over (
-            partition by customer_id order by month_end
-            rows between unbounded preceding and current row
-        ) as first_purchase_date,
-        max(last_purchase_date) over (
-            partition by customer_id order by month_end
-            rows between unbounded preceding and current row
-        ) as last_purchase_date,
+        customer_months.customer_id,
+        customer_months.month_end,
+        coalesce(purchases_to_date.order_count, 0) as order_count,
+        coalesce(purchases_to_date.gross_amount, 0)
+        - coalesce(refunds_to_date.refund_amount, 0) as net_sales,
+        purchases_to_date.first_purchase_date,
+        purchases_to_date.last_purchase_date,
         {% if window_months %}
-            sum(orders) over (
-                partition by customer_id order by month_end
-                rows between {{ window_months - 1 }} preceding and current row
-            ) as window_order_count,
-            sum(net_amount) over (
-                partition by customer_id order by month_end
-                rows between {{ window_months - 1 }} preceding and current row
-            ) as window_net_sales
+            coalesce(purchases_to_date.window_order_count, 0) as window_order_count,
+            coalesce(purchases_to_date.window_gross_amount, 0)
+            - coalesce(refunds_to_date.window_refund_amount, 0) as window_net_sales
         {% else %}
-            cast(null as {{ dbt.type_bigint() }}) as window_order_count,
-            cast(null as {{ dbt.type_numeric() }}) as window_net_sales
+            purchases_to_date.window_order_count,
+            purchases_to_date.window_gross_amount as window_net_sales
         {% endif %}
-    from monthly
+    from customer_months
+    left join purchases_to_date
+        on
+            customer_months.customer_id = purchases_to_date.customer_id
+            and customer_months.month_end = purchases_to_date.month_end
+    left join refunds_to_date
+        on
+            customer_months.customer_id = refunds_to_date.customer_id
+            and customer_months.month_end = refunds_to_date.month_end
 ),
 
 final as (
@@ -182,8 +211,6 @@ final as (
         cast(cumulative.window_net_sales as {{ dbt.type_numeric() }}) as window_net_sales,
         {{ days_between('cumulative.last_purchase_date', 'cumulative.month_end') }} as recency_days
     from cumulative
-    inner join month_ends
-        on cumulative.month_end = month_ends.month_end
 )
 
 select * from final
