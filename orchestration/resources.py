@@ -42,6 +42,7 @@ class WarehouseResource(dg.ConfigurableResource):
         path = Path(self.warehouse_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+        conn.execute("set enable_progress_bar = false")
         try:
             yield conn
         finally:
