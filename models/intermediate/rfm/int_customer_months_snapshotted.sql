@@ -144,7 +144,7 @@ purchases_to_date as (
         {% endif %}
     from month_ends
     inner join purchases_per_month
-        on purchases_per_month.month_start <= month_ends.month_end
+        on month_ends.month_end >= purchases_per_month.month_start
     group by month_ends.month_end, purchases_per_month.customer_id
 ),
 
@@ -167,7 +167,7 @@ refunds_to_date as (
         {% endif %}
     from month_ends
     inner join refunds_per_month
-        on refunds_per_month.month_start <= month_ends.month_end
+        on month_ends.month_end >= refunds_per_month.month_start
     group by month_ends.month_end, refunds_per_month.customer_id
 ),
 
