@@ -22,6 +22,8 @@ class WarehouseSummary:
     rejects_by_feed: dict[str, int]
     rfm_groups: list[tuple[str, str, int]]
     lifecycle_stages: list[tuple[str, str, int]]
+    segment_term: str
+    stable_segments: list[tuple[str, str, int]]
 
     def render(self) -> str:
         rejects = ", ".join(f"{feed} {n:,}" for feed, n in self.rejects_by_feed.items()) or "none"
@@ -34,13 +36,16 @@ class WarehouseSummary:
                 f"  net sales: ¥{self.net_sales:,.0f}",
                 f"  landing files: {self.files_loaded:,} loaded, {self.files_refused:,} refused",
                 f"  rejected rows: {self.rows_rejected:,} ({rejects}); see raw._rejects",
-                "  RFM groups: "
-                + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.rfm_groups),
+                "  RFM groups: " + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.rfm_groups),
                 "  lifecycle stages: "
                 + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.lifecycle_stages),
+                f"  stable segments (term from {self.segment_term or 'none yet'}): "
+                + (", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.stable_segments) or "-"),
                 "  BI tables: marts.customer_facts, customer_rfm, customer_lifecycle, "
                 "customer_rfm_history, rfm_period_comparison, rfm_migration, "
-                "monthly_new_vs_repeat_sales, f2_conversion_by_cohort, cohort_retention",
+                "monthly_new_vs_repeat_sales, f2_conversion_by_cohort, cohort_retention, "
+                "stable_segments, stable_segment_members, stable_segment_term_progress, "
+                "stable_segments_by_category, segment_backtest, segment_backtest_summary",
             ]
         )
 
@@ -83,6 +88,7 @@ def summarize(warehouse_path: Path) -> WarehouseSummary:
             order by count(*) desc
             """
         ).fetchall()
+        segment_term, stable_segments = _current_term_segments(conn)
         rejects = dict(
             conn.execute(
                 "select feed, sum(rows_rejected) from raw._load_ledger "
@@ -104,4 +110,24 @@ def summarize(warehouse_path: Path) -> WarehouseSummary:
         rejects_by_feed={k: int(v) for k, v in rejects.items()},
         rfm_groups=[(str(ja), str(en), int(n)) for ja, en, n in rfm_groups],
         lifecycle_stages=[(str(ja), str(en), int(n)) for ja, en, n in lifecycle_stages],
+        segment_term=segment_term,
+        stable_segments=stable_segments,
     )
+
+
+def _current_term_segments(
+    conn: duckdb.DuckDBPyConnection,
+) -> tuple[str, list[tuple[str, str, int]]]:
+    """The latest written term and its segment sizes, "new this term" included."""
+    rows = conn.execute(
+        """
+        select cast(term_start as varchar), segment_label_ja, segment, count(*)
+        from marts.stable_segment_members
+        where term_start = (select max(term_start) from marts.stable_segment_members)
+        group by term_start, segment_label_ja, segment, segment_rank
+        order by segment_rank
+        """
+    ).fetchall()
+    if not rows:
+        return "", []
+    return str(rows[0][0]), [(str(ja), str(en), int(n)) for _term, ja, en, n in rows]

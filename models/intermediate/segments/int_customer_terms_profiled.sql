@@ -1,0 +1,171 @@
+{#- Each customer's purchase history before each term start, per segmentation scope: only
+    orders dated before the term start and refunds and shipments recorded before it count
+    (events on or after the term start are ignored, whenever they were loaded). An order
+    counts as a purchase unless it is cancelled or refunds recorded before the term start
+    reach its gross amount. These are the inputs of the segment rules
+    (int_customer_terms_segmented). -#}
+{%- set min_intervals = var('stable_segment_regularity_min_intervals', 3) | int -%}
+
+with
+
+terms as (
+    select * from {{ ref('int_segment_terms_generated') }}
+),
+
+scoped_orders as (
+    select * from {{ ref('int_segment_orders_scoped') }}
+),
+
+scoped_refunds as (
+    select * from {{ ref('int_segment_refunds_scoped') }}
+),
+
+orders_before_term as (
+    select
+        terms.term_start,
+        scoped_orders.scope_code,
+        scoped_orders.customer_id,
+        scoped_orders.order_id,
+        scoped_orders.ordered_date,
+        scoped_orders.gross_amount,
+        case
+            when scoped_orders.first_shipped_date < terms.term_start
+                then scoped_orders.first_shipped_date
+        end as shipped_date
+    from terms
+    inner join scoped_orders
+        on terms.term_start > scoped_orders.ordered_date
+    where not scoped_orders.is_cancelled
+),
+
+refunds_before_term as (
+    select
+        terms.term_start,
+        scoped_refunds.scope_code,
+        scoped_refunds.order_id,
+        sum(scoped_refunds.refund_amount) as refund_amount
+    from terms
+    inner join scoped_refunds
+        on terms.term_start > scoped_refunds.returned_date
+    group by terms.term_start, scoped_refunds.scope_code, scoped_refunds.order_id
+),
+
+orders_netted as (
+    select
+        orders_before_term.*,
+        coalesce(refunds_before_term.refund_amount, 0) as refund_amount
+    from orders_before_term
+    left join refunds_before_term
+        on
+            orders_before_term.term_start = refunds_before_term.term_start
+            and orders_before_term.scope_code = refunds_before_term.scope_code
+            and orders_before_term.order_id = refunds_before_term.order_id
+),
+
+orders_flagged as (
+    select
+        *,
+        refund_amount > 0 and refund_amount >= gross_amount as is_fully_refunded
+    from orders_netted
+),
+
+order_totals as (
+    select
+        term_start,
+        scope_code,
+        customer_id,
+        count(*) as placed_orders,
+        sum(case when is_fully_refunded then 1 else 0 end) as fully_refunded_orders,
+        sum(case when refund_amount > 0 then 1 else 0 end) as refunded_orders,
+        sum(gross_amount) as gross_sales,
+        sum(refund_amount) as refunded_amount,
+        sum(case when not is_fully_refunded then 1 else 0 end) as purchase_orders,
+        min(case when not is_fully_refunded then ordered_date end) as first_purchase_date,
+        max(case when not is_fully_refunded then ordered_date end) as last_purchase_date,
+        max(case when not is_fully_refunded then shipped_date end) as last_shipped_date
+    from orders_flagged
+    group by term_start, scope_code, customer_id
+),
+
+purchase_days as (
+    select distinct
+        term_start,
+        scope_code,
+        customer_id,
+        ordered_date as purchase_date
+    from orders_flagged
+    where not is_fully_refunded
+),
+
+purchase_intervals as (
+    select
+        term_start,
+        scope_code,
+        customer_id,
+        purchase_date,
+        {{ days_between(
+            'lag(purchase_date) over (partition by term_start, scope_code, customer_id order by purchase_date)',
+            'purchase_date',
+        ) }} as interval_days
+    from purchase_days
+),
+
+interval_totals as (
+    select
+        term_start,
+        scope_code,
+        customer_id,
+        count(*) as purchase_days,
+        count(interval_days) as intervals,
+        avg(interval_days) as mean_interval_days,
+        stddev_samp(interval_days) as interval_stddev_days
+    from purchase_intervals
+    group by term_start, scope_code, customer_id
+),
+
+final as (
+    select
+        order_totals.term_start,
+        order_totals.scope_code,
+        order_totals.customer_id,
+        cast(order_totals.placed_orders as {{ dbt.type_int() }}) as placed_orders,
+        cast(order_totals.purchase_orders as {{ dbt.type_int() }}) as purchase_orders,
+        cast(order_totals.refunded_orders as {{ dbt.type_int() }}) as refunded_orders,
+        cast(order_totals.fully_refunded_orders as {{ dbt.type_int() }}) as fully_refunded_orders,
+        cast(interval_totals.purchase_days as {{ dbt.type_int() }}) as purchase_days,
+        order_totals.first_purchase_date,
+        order_totals.last_purchase_date,
+        order_totals.last_shipped_date,
+        cast(order_totals.gross_sales as {{ dbt.type_numeric() }}) as gross_sales,
+        cast(order_totals.refunded_amount as {{ dbt.type_numeric() }}) as refunded_amount,
+        cast(
+            order_totals.gross_sales - order_totals.refunded_amount as {{ dbt.type_numeric() }}
+        ) as net_sales,
+        {{ days_between('order_totals.first_purchase_date', 'order_totals.term_start') }} as days_known,
+        {{ days_between(
+            'case when order_totals.last_shipped_date > order_totals.last_purchase_date'
+            ~ ' then order_totals.last_shipped_date else order_totals.last_purchase_date end',
+            'order_totals.term_start',
+        ) }} as days_silent,
+        {{ days_between(
+            'order_totals.first_purchase_date', 'order_totals.last_purchase_date'
+        ) }} as active_span_days,
+        cast(interval_totals.intervals as {{ dbt.type_int() }}) as intervals,
+        {{ rounded('interval_totals.mean_interval_days', 2) }} as mean_interval_days,
+        case
+            when
+                interval_totals.intervals >= {{ min_intervals }}
+                and interval_totals.mean_interval_days > 0
+                then {{ rounded(
+                    'interval_totals.interval_stddev_days / interval_totals.mean_interval_days', 4
+                ) }}
+        end as interval_cv
+    from order_totals
+    inner join interval_totals
+        on
+            order_totals.term_start = interval_totals.term_start
+            and order_totals.scope_code = interval_totals.scope_code
+            and order_totals.customer_id = interval_totals.customer_id
+)
+
+select * from final
