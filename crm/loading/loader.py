@@ -25,12 +25,21 @@ from pathlib import Path
 import duckdb
 
 from crm.contract import ACCEPTED_SUFFIXES, FEEDS, SQL_TYPES, Column, Feed
-from crm.loading.parsing import TYPE_WORDS, parse_expr, quote_identifier, quote_literal
+from crm.loading.parsing import (
+    RANGE_WORDS,
+    TYPE_WORDS,
+    overflow_expr,
+    parse_expr,
+    quote_identifier,
+    quote_literal,
+)
 from crm.loading.reading import LINE_COLUMN, PROBLEM_COLUMN, FileRefused, ReadResult, read_batches
 from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema, raw_table
 
 STAGE = "_landing_stage"
 TYPED = "_landing_typed"
+LINE = quote_identifier(LINE_COLUMN)
+PROBLEM = quote_identifier(PROBLEM_COLUMN)
 
 
 class LandingError(RuntimeError):
@@ -136,6 +145,7 @@ def load_file(
     except FileRefused as exc:
         refusal = str(exc)
     rows_in_file = _count(conn, STAGE) if _exists(conn, STAGE) else 0
+    refusal = refusal or info.refusal
     if not refusal:
         missing = [c for c in feed.required_columns if c not in info.header]
         if missing:
@@ -236,7 +246,7 @@ def _reject_whole_file(
         columns = conn.execute(f"select * from {STAGE} limit 0").description
         header = [c[0] for c in columns if c[0] not in (LINE_COLUMN, PROBLEM_COLUMN)]
         conn.execute(
-            f"insert into {REJECTS_TABLE} select ?, ?, ?, {LINE_COLUMN}, null, ?, "
+            f"insert into {REJECTS_TABLE} select ?, ?, ?, {LINE}, null, ?, "
             f"{_record_json(header)}, ? from {STAGE}",
             [load_id, feed.name, source, message, now],
         )
@@ -264,10 +274,13 @@ def _column_checks(column: Column, header: list[str]) -> tuple[str, list[str]]:
             f"case when not ({present}) then '{column.name}: required value is missing' end"
         )
     if column.type != "text":
-        problems.append(
-            f"case when {present} and {typed} is null "
-            f"then {shown} || ' is not {TYPE_WORDS[column.type]}' end"
-        )
+        unreadable = f"{shown} || ' is not {TYPE_WORDS[column.type]}'"
+        if column.type in RANGE_WORDS:
+            unreadable = (
+                f"case when {overflow_expr(column.type, ref)} "
+                f"then {shown} || ' {RANGE_WORDS[column.type]}' else {unreadable} end"
+            )
+        problems.append(f"case when {present} and {typed} is null then {unreadable} end")
     if column.allowed:
         allowed = "(" + ", ".join(quote_literal(v) for v in column.allowed) + ")"
         problems.append(
@@ -293,7 +306,7 @@ def _insert_typed(
 ) -> tuple[int, int]:
     selects: list[str] = []
     first_column: list[str] = []
-    reasons: list[str] = [f"case when {PROBLEM_COLUMN} is not null then {PROBLEM_COLUMN} end"]
+    reasons: list[str] = [PROBLEM]
     for column in feed.columns:
         typed, problems = _column_checks(column, header)
         selects.append(f"{typed} as {quote_identifier(column.name)}")
@@ -316,7 +329,7 @@ def _insert_typed(
         create temp table {TYPED} as
         select
           {", ".join(selects)},
-          {LINE_COLUMN} as _source_line,
+          {LINE} as _source_line,
           {extra_json} as _extra_columns,
           nullif(concat_ws('; ', {", ".join(reasons)}), '') as _reasons,
           coalesce({", ".join(first_column) or "null"}) as _first_column
@@ -338,7 +351,7 @@ def _insert_typed(
         f"""
         insert into {REJECTS_TABLE}
         select ?, ?, ?, t._source_line, t._first_column, t._reasons, {_record_json(header, "s.")}, ?
-        from {TYPED} as t join {STAGE} as s on s.{LINE_COLUMN} = t._source_line
+        from {TYPED} as t join {STAGE} as s on s.{LINE} = t._source_line
         where t._reasons is not null
         """,
         [load_id, feed.name, source, now],

@@ -67,13 +67,20 @@ def date_expr(ref: str) -> str:
     return f"cast({timestamp_expr(ref)} as date)"
 
 
+def _yen_text(ref: str) -> str:
+    return f"regexp_replace({normalized_text(ref)}, '[¥￥,\\s円]', '', 'g')"
+
+
+def _int_text(ref: str) -> str:
+    return f"regexp_replace({normalized_text(ref)}, '[,\\s]', '', 'g')"
+
+
 def yen_expr(ref: str) -> str:
-    text = f"regexp_replace({normalized_text(ref)}, '[¥￥,\\s円]', '', 'g')"
-    return f"try_cast({text} as {SQL_TYPES['yen']})"
+    return f"try_cast({_yen_text(ref)} as {SQL_TYPES['yen']})"
 
 
 def int_expr(ref: str) -> str:
-    text = f"regexp_replace({normalized_text(ref)}, '[,\\s]', '', 'g')"
+    text = _int_text(ref)
     return f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as bigint) end"
 
 
@@ -106,6 +113,23 @@ TYPE_WORDS: dict[ColumnType, str] = {
     "int": "a whole number",
     "bool": "a boolean (true/false, 1/0, yes/no, Y/N)",
 }
+
+
+#: For numeric types: the reason given to a number too large for the raw column's SQL type.
+RANGE_WORDS: dict[ColumnType, str] = {
+    "yen": "is too large for a yen amount (at most 16 digits before the decimal point)",
+    "int": "is too large for a whole number (at most 18 digits)",
+}
+
+
+def overflow_expr(column_type: ColumnType, ref: str) -> str:
+    """True when the text is a number of the (numeric) type that is too large for its SQL type;
+    the parser turns it into NULL like unreadable text, so it gets a reason of its own."""
+    if column_type == "yen":
+        return f"try_cast({_yen_text(ref)} as decimal(38, 2)) is not null"
+    if column_type == "int":
+        return f"regexp_full_match({_int_text(ref)}, '[+-]?[0-9]+')"
+    return "false"
 
 
 def parse_expr(column_type: ColumnType, ref: str) -> str:

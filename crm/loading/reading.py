@@ -1,10 +1,16 @@
 """Read one landing file into batches of text columns, with the line number of every row.
 
-CSV/TSV files (optionally gzip-compressed) are decoded line by line: UTF-8 (with or without BOM)
-or CP932/Shift_JIS, detected per file from its first megabyte, with a per-line fallback to the
-other encoding so that a file mixing the two loses nothing. Parquet files are read with their
-row number as line number. Every value arrives as text; typing happens in SQL afterwards so that
-CSV and Parquet obey the same rules.
+CSV/TSV files (optionally gzip-compressed) are decoded line by line: the file's encoding (UTF-8
+with or without BOM, or CP932/Shift_JIS) is detected from its first megabyte for the ledger, and
+each line is read as UTF-8 when it is valid UTF-8, else as CP932, so that a file mixing the two
+loses nothing (CP932 Japanese text is practically never valid UTF-8, while UTF-8 text often is
+valid, garbled, CP932). Lines end at LF, CRLF or a lone CR. Parquet files are read with their row
+number as line number. Every value arrives as text; typing happens in SQL afterwards so that CSV
+and Parquet obey the same rules.
+
+A file that cannot be used as a whole (damaged after some rows, UTF-16, an unreadable header) is
+still read as far as possible and ``ReadResult.refusal`` says why: the loader keeps the rows read
+in the rejects table, so that loaded + rejected = rows in the file holds for refused files too.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import codecs
 import csv
 import gzip
 import io
+import json
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,8 +30,12 @@ import pyarrow.parquet as pq
 
 BATCH_ROWS = 100_000
 SNIFF_BYTES = 1 << 20
-LINE_COLUMN = "_source_line"
-PROBLEM_COLUMN = "_read_problem"
+# Internal columns of a read batch. Header names are stripped of surrounding spaces, so the
+# leading space keeps a file's own column (say ``_source_line``) from ever colliding with them.
+LINE_COLUMN = " _source_line"
+PROBLEM_COLUMN = " _read_problem"
+TEXT_ENCODINGS = ("utf-8", "cp932")
+BAD_BYTES = "bytes that are neither UTF-8 nor CP932 (or NUL bytes)"
 
 csv.field_size_limit(1 << 24)
 
@@ -39,6 +50,8 @@ class ReadResult:
 
     encoding: str = ""
     header: list[str] = field(default_factory=list)
+    #: Why the whole file must be refused although (some of) its rows could be read; "" if not.
+    refusal: str = ""
 
 
 def is_gzip(path: Path) -> bool:
@@ -61,9 +74,12 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
 
 
 def detect_encoding(head: bytes) -> str:
-    """``utf-8-sig`` (BOM), ``utf-8`` or ``cp932``, judged from the first bytes of a file."""
+    """``utf-8-sig`` (BOM), ``utf-8`` or ``cp932``, judged from the first bytes of a file;
+    ``utf-16`` for a UTF-16 byte-order mark (not an accepted encoding: the file is refused)."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         decoder.decode(head, final=False)  # a character cut at the end is fine
@@ -77,46 +93,86 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"  # neither fits the head: decode line by line and report the bad lines
 
 
-def _decoded_lines(raw: io.BufferedIOBase, encoding: str, bad_lines: set[int]) -> Iterator[str]:
+def _read_head(path: Path) -> bytes:
+    """Up to ``SNIFF_BYTES`` from the start of the (decompressed) file; a file damaged further
+    on still gives its head (the damage is reported when its rows are read)."""
+    chunks: list[bytes] = []
+    size = 0
+    with _open_binary(path) as probe:
+        try:
+            while size < SNIFF_BYTES and (chunk := probe.read1(SNIFF_BYTES - size)):
+                chunks.append(chunk)
+                size += len(chunk)
+        except (EOFError, zlib.error):
+            pass
+    return b"".join(chunks)
+
+
+def _physical_lines(raw: io.BufferedIOBase, info: ReadResult) -> Iterator[bytes]:
+    """The file's lines, ending at LF, CRLF or a lone CR (old Mac exports). Damage met on the way
+    ends the lines and sets ``info.refusal``: the lines before it are still read."""
+    number = 0
+    try:
+        for piece in raw:
+            for line in piece.splitlines(keepends=True):  # bytes: splits at \n, \r\n, \r only
+                number += 1
+                yield line
+    except (OSError, EOFError, zlib.error) as exc:
+        info.refusal = (
+            f"the file is damaged and cannot be read to its end (read {number} lines): {exc}"
+        )
+
+
+def _decoded_lines(raw: io.BufferedIOBase, info: ReadResult, bad_lines: set[int]) -> Iterator[str]:
     """Yield text lines; a line that decodes in neither encoding is flagged and replaced."""
-    fallback = "cp932" if encoding.startswith("utf-8") else "utf-8"
-    for number, line in enumerate(raw, start=1):
+    if info.encoding == "utf-16":
+        text = io.TextIOWrapper(raw, encoding="utf-16", errors="replace", newline="")
+        yield from text
+        return
+    for number, line in enumerate(_physical_lines(raw, info), start=1):
         if number == 1 and line.startswith(codecs.BOM_UTF8):
             line = line[len(codecs.BOM_UTF8) :]
         if b"\x00" in line:
             bad_lines.add(number)
             line = line.replace(b"\x00", b"")
-        try:
-            yield line.decode("utf-8" if encoding == "utf-8-sig" else encoding)
-        except UnicodeDecodeError:
+        for encoding in TEXT_ENCODINGS:
             try:
-                yield line.decode(fallback)
+                yield line.decode(encoding)
+                break
             except UnicodeDecodeError:
-                bad_lines.add(number)
-                yield line.decode("utf-8", errors="replace")
+                continue
+        else:
+            bad_lines.add(number)
+            yield line.decode("utf-8", errors="replace")
 
 
 def read_csv_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
-    """Yield tables of text columns: the header's columns, ``_source_line``, ``_read_problem``."""
+    """Yield tables of text columns: the header's columns, ``LINE_COLUMN``, ``PROBLEM_COLUMN``."""
     try:
-        with _open_binary(path) as probe:
-            head = probe.read(SNIFF_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
+        head = _read_head(path)
+    except OSError as exc:
         raise FileRefused(f"cannot read the file: {exc}") from exc
     if not head.strip():
         raise FileRefused("the file is empty (no header row)")
     info.encoding = detect_encoding(head)
+    if info.encoding == "utf-16":
+        info.refusal = (
+            "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); "
+            "accepted encodings are UTF-8 and CP932 (Shift_JIS)"
+        )
     bad_lines: set[int] = set()
     try:
         with _open_binary(path) as raw:
-            reader = csv.reader(
-                _decoded_lines(raw, info.encoding, bad_lines), delimiter=delimiter_for(path)
-            )
+            reader = csv.reader(_decoded_lines(raw, info, bad_lines), delimiter=delimiter_for(path))
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
-                raise FileRefused("the file is empty (no header row)")
-            info.header = [h.strip().lower() for h in header]
-            _check_header(info.header)
+                raise FileRefused(info.refusal or "the file is empty (no header row)")
+            info.header = _usable_header([h.strip().lower() for h in header], info)
+            if not info.refusal and bad_lines.intersection(range(1, reader.line_num + 1)):
+                info.refusal = (
+                    f"the header row has {BAD_BYTES}; is the file UTF-16 or another encoding? "
+                    "accepted encodings are UTF-8 and CP932 (Shift_JIS)"
+                )
             yield from _batches(reader, info.header, bad_lines)
     except (OSError, EOFError, zlib.error) as exc:
         raise FileRefused(f"the file is damaged and cannot be read to its end: {exc}") from exc
@@ -124,14 +180,23 @@ def read_csv_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
         raise FileRefused(f"the file is not valid CSV: {exc}") from exc
 
 
-def _check_header(header: list[str]) -> None:
+def _usable_header(header: list[str], info: ReadResult) -> list[str]:
+    """The header, or when a name is blank or repeated (the file is then refused: set in
+    ``info.refusal``) unique stand-in names, so that the rows can still be read and kept."""
     seen: set[str] = set()
+    names: list[str] = []
     for position, name in enumerate(header, start=1):
+        problem = ""
         if not name:
-            raise FileRefused(f"header column {position} has no name")
-        if name in seen:
-            raise FileRefused(f"header names column {name!r} twice")
+            problem = f"header column {position} has no name"
+        elif name in seen:
+            problem = f"header names column {name!r} twice"
+        if problem:
+            info.refusal = info.refusal or problem
+            name = f"column {position}: {name}"
         seen.add(name)
+        names.append(name)
+    return names
 
 
 def _batches(
@@ -149,9 +214,14 @@ def _batches(
             continue  # blank line
         problem = None
         if any(n in bad_lines for n in range(start, end + 1)):
-            problem = "bytes that are neither UTF-8 nor CP932 (or NUL bytes) in the line"
+            problem = f"{BAD_BYTES} in the line"
         elif len(row) != width:
             problem = f"expected {width} fields as in the header, found {len(row)}"
+            if end > start:
+                problem += (
+                    f" (the record runs from line {start} to line {end}:"
+                    " is a quoted field not closed?)"
+                )
         values = row if len(row) == width else (row + [""] * width)[:width]
         for column, value in zip(columns, values, strict=True):
             column.append(value)
@@ -185,24 +255,58 @@ def read_parquet_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise FileRefused(f"not a readable Parquet file: {exc}") from exc
     info.encoding = "parquet"
-    info.header = [name.strip().lower() for name in parquet.schema_arrow.names]
-    _check_header(info.header)
+    info.header = _usable_header([n.strip().lower() for n in parquet.schema_arrow.names], info)
+    names = [*info.header, LINE_COLUMN, PROBLEM_COLUMN]
     offset = 0
     try:
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-            arrays = [_as_text(column) for column in batch.columns]
             n = batch.num_rows
+            problems: list[str | None] = [None] * n
+            arrays = [
+                _as_text(column, name, problems)
+                for name, column in zip(info.header, batch.columns, strict=True)
+            ]
             arrays.append(pa.array(range(offset + 1, offset + n + 1), type=pa.int64()))
-            arrays.append(pa.nulls(n, type=pa.string()))
+            arrays.append(pa.array(problems, type=pa.string()))
             offset += n
-            yield pa.Table.from_arrays(arrays, names=[*info.header, LINE_COLUMN, PROBLEM_COLUMN])
+            yield pa.Table.from_arrays(arrays, names=names)
     except Exception as exc:
         raise FileRefused(f"the Parquet file is damaged: {exc}") from exc
+    if offset == 0:  # no rows: still give the columns, as a header-only CSV does
+        yield _table(info.header, [[] for _ in info.header], [], [])
 
 
-def _as_text(column: pa.Array) -> pa.Array:
-    """Any Parquet type as text: typed and untyped files then obey the same parsing rules."""
+def _as_text(column: pa.Array, name: str, problems: list[str | None]) -> pa.Array:
+    """Any Parquet type as text: typed and untyped files then obey the same parsing rules.
+
+    Nested values (lists, structs, maps) become JSON; binary values are decoded like CSV lines
+    (UTF-8, else CP932), and a value that is neither is flagged in ``problems``."""
+    kind = column.type
+    if pa.types.is_nested(kind):
+        return pa.array(
+            [
+                None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                for v in column.to_pylist()
+            ],
+            type=pa.string(),
+        )
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        texts: list[str | None] = []
+        for row, value in enumerate(column.to_pylist()):
+            texts.append(None if value is None else _decode_value(value))
+            if value is not None and texts[-1] is None:
+                problems[row] = problems[row] or f"{name}: {BAD_BYTES} in the value"
+        return pa.array(texts, type=pa.string())
     return column.cast(pa.string())
+
+
+def _decode_value(value: bytes) -> str | None:
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return value.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def read_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
