@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 from crm.settings import PROJECT_DIR
 
-dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
+#: dbt's own DBT_TARGET_PATH is honoured (dagster-dbt runs use it too), so several checkouts or
+#: test sessions can parse the same project without sharing target/.
+dbt_project = DbtProject(
+    project_dir=PROJECT_DIR,
+    profiles_dir=PROJECT_DIR,
+    target_path=os.environ.get("DBT_TARGET_PATH") or "target",
+)
 
 _SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 

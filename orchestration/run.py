@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Nightly run as of {settings.as_of_date} (Asia/Tokyo)\n"
         f"  landing:   {settings.landing_dir}"
         f"{' (demo shop)' if settings.uses_demo_landing else ''}\n"
-        f"  warehouse: {settings.warehouse_path}",
+        f"  warehouse: {settings.warehouse_path}\n"
+        f"  exports:   {settings.export_dir}",
         flush=True,
     )
     ensure_demo_landing(settings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -24,6 +24,8 @@ class WarehouseSummary:
     lifecycle_stages: list[tuple[str, str, int]]
     segment_term: str
     stable_segments: list[tuple[str, str, int]]
+    #: (audience, channel, exported, held out) of the exports of the as-of date.
+    exports: list[tuple[str, str, int, int]] = field(default_factory=list)
 
     def render(self) -> str:
         rejects = ", ".join(f"{feed} {n:,}" for feed, n in self.rejects_by_feed.items()) or "none"
@@ -46,8 +48,19 @@ class WarehouseSummary:
                 "monthly_new_vs_repeat_sales, f2_conversion_by_cohort, cohort_retention, "
                 "stable_segments, stable_segment_members, stable_segment_term_progress, "
                 "stable_segments_by_category, segment_backtest, segment_backtest_summary",
+                *self._export_lines(),
             ]
         )
+
+    def _export_lines(self) -> list[str]:
+        if not self.exports:
+            return ["  exports: none"]
+        lines = ["  exports (sent + held out), see exports.export_history:"]
+        by_audience: dict[str, list[str]] = {}
+        for audience, channel, sent, held in self.exports:
+            by_audience.setdefault(audience, []).append(f"{channel} {sent:,} + {held:,}")
+        lines += [f"    {audience}: {', '.join(parts)}" for audience, parts in by_audience.items()]
+        return lines
 
 
 def summarize(warehouse_path: Path) -> WarehouseSummary:
@@ -89,6 +102,7 @@ def summarize(warehouse_path: Path) -> WarehouseSummary:
             """
         ).fetchall()
         segment_term, stable_segments = _current_term_segments(conn)
+        exports = _exports(conn, as_of)
         rejects = dict(
             conn.execute(
                 "select feed, sum(rows_rejected) from raw._load_ledger "
@@ -112,6 +126,7 @@ def summarize(warehouse_path: Path) -> WarehouseSummary:
         lifecycle_stages=[(str(ja), str(en), int(n)) for ja, en, n in lifecycle_stages],
         segment_term=segment_term,
         stable_segments=stable_segments,
+        exports=exports,
     )
 
 
@@ -131,3 +146,28 @@ def _current_term_segments(
     if not rows:
         return "", []
     return str(rows[0][0]), [(str(ja), str(en), int(n)) for _term, ja, en, n in rows]
+
+
+def _exports(conn: duckdb.DuckDBPyConnection, as_of: str | None) -> list[tuple[str, str, int, int]]:
+    """Exported and held-out customers per audience and channel on the as-of date."""
+    exists = conn.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'exports' and table_name = 'export_history'"
+    ).fetchall()
+    if not as_of or exists != [(1,)]:
+        return []
+    rows = conn.execute(
+        """
+        select
+            audience,
+            channel,
+            count(*) filter (where not is_holdout),
+            count(*) filter (where is_holdout)
+        from exports.export_history
+        where export_date = cast(? as date)
+        group by audience, channel
+        order by audience, channel
+        """,
+        [as_of],
+    ).fetchall()
+    return [(str(a), str(c), int(sent), int(held)) for a, c, sent, held in rows]

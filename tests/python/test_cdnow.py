@@ -41,9 +41,7 @@ def expected_facts() -> pd.DataFrame:
             "net_sales": grouped["dollar_value"].sum().round(2),
         }
     )
-    facts["days_since_last_purchase"] = [
-        (AS_OF - d).days for d in facts["last_purchase_date"]
-    ]
+    facts["days_since_last_purchase"] = [(AS_OF - d).days for d in facts["last_purchase_date"]]
     return facts.sort_index()
 
 

@@ -42,6 +42,4 @@ def test_every_warehouse_writer_is_in_the_warehouse_pool():
 def test_nightly_job_selects_everything():
     job = defs.resolve_job_def("nightly")
     graph = _asset_graph()
-    assert set(job.asset_layer.asset_graph.get_all_asset_keys()) == set(
-        graph.get_all_asset_keys()
-    )
+    assert set(job.asset_layer.asset_graph.get_all_asset_keys()) == set(graph.get_all_asset_keys())

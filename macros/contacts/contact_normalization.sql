@@ -1,0 +1,66 @@
+{#- Normalisation and validity of contact data for the export layer (models/exports). Every
+    rule is a macro so that the suppression list is normalised exactly like the member list. -#}
+
+{#- An e-mail address trimmed and lower-cased; null when empty. -#}
+{% macro normalized_email(expression) -%}
+    nullif(lower(trim({{ expression }})), '')
+{%- endmacro %}
+
+{#- A sane e-mail address: one @, a non-empty local part, a domain of dot-separated non-empty
+    labels with at least one dot, no whitespace anywhere. -#}
+{% macro is_valid_email(normalized) -%}
+    coalesce({{ regexp_full_match(normalized, '[^@[:space:]]+@[^@[:space:].]+([.][^@[:space:].]+)+') }}, false)
+{%- endmacro %}
+
+{#- A Japanese phone number in E.164: full-width digits and plus sign turned half-width, every
+    character other than digits and + dropped (hyphens, spaces, brackets); a domestic number
+    (leading 0) becomes +81 without the 0; +81 is kept (a trunk 0 written after +81 is dropped);
+    anything else (another country, no prefix) is null. -#}
+{% macro phone_e164_jp(expression) -%}
+    {%- set digits = regexp_replace_all(
+        "replace(" ~ half_width_digits(expression) ~ ", '＋', '+')", '[^0-9+]', ''
+    ) -%}
+    {%- set national_start -%}
+        case
+            when {{ digits }} like '+810%' then 5
+            when {{ digits }} like '+81%' then 4
+            when {{ digits }} like '0%' and {{ digits }} not like '00%' then 2
+        end
+    {%- endset -%}
+    {{ dbt.concat(["'+81'", "substring(" ~ digits ~ ", " ~ national_start ~ ")"]) }}
+{%- endmacro %}
+
+{#- E.164: + and 8-15 digits (no leading 0); for Japan (+81) the national number has 9-10
+    digits, and mobile / IP-phone numbers (70, 80, 90, 50 ...) exactly 10. -#}
+{% macro is_valid_phone_e164(phone) -%}
+    coalesce(
+        {{ regexp_full_match(phone, '[+][1-9][0-9]{7,14}') }}
+        and (
+            {{ phone }} not like '+81%'
+            or {{ regexp_full_match(phone, '[+]81[1-9][0-9]{8,9}') }}
+            and not (
+                {{ regexp_full_match(phone, '[+]81[5789]0[0-9]*') }}
+                and {{ dbt.length(phone) }} <> 13
+            )
+        ),
+        false
+    )
+{%- endmacro %}
+
+{#- A Japanese postal code as NNN-NNNN: full-width digits turned half-width, the 〒 mark,
+    hyphens and spaces dropped; null unless exactly 7 digits remain. -#}
+{% macro postal_code_jp(expression) -%}
+    {%- set digits = regexp_replace_all(half_width_digits(expression), '[^0-9]', '') -%}
+    case
+        when {{ regexp_full_match(digits, '[0-9]{7}') }}
+            then {{ dbt.concat(["substring(" ~ digits ~ ", 1, 3)", "'-'", "substring(" ~ digits ~ ", 4, 4)"]) }}
+    end
+{%- endmacro %}
+
+{#- An address part for comparison: full-width digits half-width, all whitespace (including
+    the full-width space) removed, dash variants made one hyphen, lower-cased. -#}
+{% macro address_key_part(expression) -%}
+    {%- set cleaned = "replace(replace(replace(" ~ half_width_digits(expression)
+        ~ ", '　', ''), '－', '-'), 'ー', '-')" -%}
+    lower({{ regexp_replace_all(cleaned, '[[:space:]]', '') }})
+{%- endmacro %}
