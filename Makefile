@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # dbt, dagster and sqlfluff from the project environment come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test lint unit-python dbt-docs ui demo clean
+.PHONY: run test lint unit-python docs ui demo clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || (echo "Python 3.11 is required (python3.11 or python3 on PATH)" && exit 1)
@@ -29,6 +29,19 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	CRM_WAREHOUSE_PATH=$${TMPDIR:-/tmp}/crm_sqlfluff.duckdb $(BIN)/sqlfluff lint models --nocolor
+
+## make ui: the Dagster UI and daemon (schedule, sensors, alerts) on http://127.0.0.1:$(UI_PORT)
+UI_PORT ?= 3000
+DAGSTER_HOME_DIR := $(abspath .dagster)
+ui: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME_DIR)
+	@cp dagster.yaml $(DAGSTER_HOME_DIR)/dagster.yaml
+	$(BIN)/python -c "from crm.settings import Settings; from orchestration.run import ensure_demo_landing; ensure_demo_landing(Settings.from_env())"
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(UI_PORT)
+
+## make docs: regenerate the dbt docs site (one offline HTML file) and print its path
+docs: $(STAMP)
+	$(BIN)/python -m orchestration.docs_site
 
 ## make demo: (re)generate the demo landing area only
 demo: $(STAMP)

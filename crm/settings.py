@@ -43,6 +43,8 @@ class Settings:
     as_of_date: date
     #: True when CRM_LANDING_DIR was not set and the bundled demo shop is used.
     uses_demo_landing: bool
+    #: CRM_PUBLISHED_PATH: the copy of the marts BI readers open (see ``published_file``).
+    published_path: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -55,7 +57,13 @@ class Settings:
             export_dir=_path(env, "CRM_EXPORT_DIR", DEFAULT_EXPORT_DIR),
             as_of_date=parse_as_of_date(as_of) if as_of else today_in_tokyo(),
             uses_demo_landing=not landing,
+            published_path=_path(env, "CRM_PUBLISHED_PATH", None),  # type: ignore[arg-type]
         )
+
+    @property
+    def published_file(self) -> Path:
+        """CRM_PUBLISHED_PATH, default ``published.duckdb`` beside the warehouse file."""
+        return self.published_path or self.warehouse_path.parent / "published.duckdb"
 
     def as_env(self) -> dict[str, str]:
         """The settings as environment variables, for child processes such as dbt."""

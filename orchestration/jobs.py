@@ -10,7 +10,9 @@ nightly_job = dg.define_asset_job(
     description=(
         "The nightly refresh: load the landing files into raw, then `dbt build` (staging, "
         "intermediate, marts, audience and export-contact models with their tests) as of "
-        "CRM_AS_OF_DATE, then one export per audience × channel into CRM_EXPORT_DIR."
+        "CRM_AS_OF_DATE, then one export per audience × channel into CRM_EXPORT_DIR, then the "
+        "publication for BI readers (publish/warehouse). Critical quality gates (gx_* asset "
+        "checks) skip everything downstream of a failure."
     ),
 )
 

@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +20,12 @@ from orchestration.dbt_project import dbt_project
 #: writing process per file, so `dagster.yaml` limits the pool to one step at a time.
 WAREHOUSE_POOL = "warehouse"
 
+#: Retries for the load and export steps: transient trouble (the warehouse file locked by
+#: another writer, a landing file still being replaced, a full temp disk) often clears within
+#: a minute. Deterministic failures raise ``dg.Failure(allow_retries=False)`` and are not
+#: retried; the dbt step is never retried (its test failures are deterministic).
+TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
+
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse of a run, its landing area and its business date."""
@@ -27,6 +34,8 @@ class WarehouseResource(dg.ConfigurableResource):
     landing_dir: str
     export_dir: str
     as_of_date: str
+    #: The published copy for BI readers (CRM_PUBLISHED_PATH); empty = beside the warehouse.
+    published_path: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -35,6 +44,18 @@ class WarehouseResource(dg.ConfigurableResource):
             landing_dir=str(settings.landing_dir),
             export_dir=str(settings.export_dir),
             as_of_date=settings.as_of_date.isoformat(),
+            published_path=str(settings.published_file),
+        )
+
+    def to_settings(self) -> Settings:
+        """The run's settings (for alerts and the publication)."""
+        return Settings(
+            landing_dir=Path(self.landing_dir),
+            warehouse_path=Path(self.warehouse_path),
+            export_dir=Path(self.export_dir),
+            as_of_date=date.fromisoformat(self.as_of_date),
+            uses_demo_landing=False,
+            published_path=Path(self.published_path) if self.published_path else None,
         )
 
     @contextmanager

@@ -55,11 +55,17 @@ def run_nightly(
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("nightly")
     with instance or dg.DagsterInstance.ephemeral() as active:
-        return job.execute_in_process(
+        result = job.execute_in_process(
             instance=active,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
+        if not result.success:  # the same alert the UI's run_failure_alert sensor writes
+            from orchestration.alerts import send_alert
+            from orchestration.sensors import failure_alert
+
+            send_alert(failure_alert(active, result.dagster_run, in_process=True), settings)
+        return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,12 +103,25 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     if not ok:
         print(f"Nightly run FAILED after {elapsed:.0f} s; see the log above.", file=sys.stderr)
+        print(f"Quality report: {_quality_report(settings)}", file=sys.stderr)
         return 1
     from orchestration.summary import summarize
 
     print(summarize(settings.warehouse_path).render())
+    print(f"  quality report: {_quality_report(settings)}")
+    print(f"  published for BI: {settings.published_file}")
+    from orchestration.docs_site import docs_site_path
+
+    print(f"  dbt docs: {docs_site_path(settings.warehouse_path)}")
     print(f"Nightly run finished in {elapsed:.0f} s.")
     return 0
+
+
+def _quality_report(settings: Settings) -> str:
+    from crm.quality.runner import quality_dir_for
+
+    page = quality_dir_for(settings.warehouse_path) / settings.as_of_date.isoformat() / "index.html"
+    return str(page) if page.exists() else "none written"
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ from dagster_dbt import get_asset_key_for_model
 
 from crm.exports import Audience, ExportResult, discover_audiences, export_audience
 from crm.exports.audiences import CONTACTS_MODEL, contacts_relation, load_manifest
+from orchestration.assets.quality import GATED_MART_KEYS
 from orchestration.assets.transform import crm_dbt_models
 from orchestration.dbt_project import dbt_project
-from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, WarehouseResource
 
 EXPORTS_GROUP = "exports"
 
@@ -42,6 +43,7 @@ def build_export_asset(
         name=None,
         group_name=EXPORTS_GROUP,
         pool=WAREHOUSE_POOL,
+        retry_policy=TRANSIENT_RETRY,
         deps=deps,
         kinds={"python", "duckdb", "csv"},
         tags={"audience": audience.name, "channel": channel},
@@ -94,7 +96,8 @@ def build_export_assets(
             audience,
             channel,
             contacts,
-            [get_asset_key_for_model([dbt_assets], audience.name), contacts_key],
+            # The gated marts too: a failed critical quality check on them skips the exports.
+            [get_asset_key_for_model([dbt_assets], audience.name), contacts_key, *GATED_MART_KEYS],
         )
         for audience in audiences
         for channel in audience.channels

@@ -1,13 +1,19 @@
 """One load asset per landing feed: landing files → ``raw.<feed>`` (see crm.loading)."""
 
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from crm.contract import FEEDS, Feed
-from crm.loading.loader import FeedLoadReport, load_feed
-from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
+from crm.loading.loader import FeedLoadReport, LandingError, load_feed
+from orchestration.freshness import (
+    NIGHTLY_LOAD_FRESHNESS,
+    data_freshness_result,
+    data_freshness_spec,
+)
+from orchestration.resources import TRANSIENT_RETRY, WAREHOUSE_POOL, WarehouseResource
 
 
 def _metadata(report: FeedLoadReport) -> dict[str, dg.MetadataValue]:
@@ -43,6 +49,9 @@ def build_load_asset(feed: Feed) -> dg.AssetsDefinition:
         group_name="landing",
         pool=WAREHOUSE_POOL,
         kinds={"duckdb", "python"},
+        check_specs=[data_freshness_spec(feed)],
+        freshness_policy=NIGHTLY_LOAD_FRESHNESS,
+        retry_policy=TRANSIENT_RETRY,
         description=(
             f"Loads the `{feed.name}` landing files ({feed.description}) into `raw.{feed.name}`; "
             "bad rows go to `raw._rejects`, every file to `raw._load_ledger`."
@@ -51,7 +60,11 @@ def build_load_asset(feed: Feed) -> dg.AssetsDefinition:
     )
     def load(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
-            report = load_feed(conn, Path(warehouse.landing_dir), feed.name)
+            try:
+                report = load_feed(conn, Path(warehouse.landing_dir), feed.name)
+            except LandingError as exc:  # a missing required feed: retrying will not help
+                raise dg.Failure(str(exc), allow_retries=False) from exc
+            freshness = data_freshness_result(conn, feed, date.fromisoformat(warehouse.as_of_date))
         for file in report.files:
             if file.status == "refused":
                 context.log.warning(f"{file.source_file} refused: {file.message}")
@@ -62,7 +75,7 @@ def build_load_asset(feed: Feed) -> dg.AssetsDefinition:
                 )
         if not report.present:
             context.log.info(f"no {feed.name} feed in {warehouse.landing_dir}: skipped")
-        return dg.MaterializeResult(metadata=_metadata(report))
+        return dg.MaterializeResult(metadata=_metadata(report), check_results=[freshness])
 
     return load
 

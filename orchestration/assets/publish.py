@@ -1,0 +1,62 @@
+"""``publish/warehouse``: the night's marts, audiences and reference tables for BI readers.
+
+Downstream of every published dbt model and every export, so it runs only when the whole night
+(quality gates included) succeeded; otherwise yesterday's published file stays as it was.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from crm.quality.publish import PUBLISHED_SCHEMAS, STORAGE_VERSION, publish_warehouse
+from orchestration.assets.exports import export_assets
+from orchestration.assets.transform import crm_dbt_models
+from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
+
+PUBLISH_KEY = dg.AssetKey(["publish", "warehouse"])
+
+
+def _published_model_keys() -> list[dg.AssetKey]:
+    return sorted(
+        (key for key in crm_dbt_models.keys if key.path[0] in PUBLISHED_SCHEMAS),
+        key=lambda key: key.to_user_string(),
+    )
+
+
+@dg.asset(
+    key=PUBLISH_KEY,
+    group_name="publish",
+    pool=WAREHOUSE_POOL,
+    deps=[*_published_model_keys(), *(key for a in export_assets for key in a.keys)],
+    kinds={"duckdb"},
+    description=(
+        "Copies the marts, audiences and reference tables (no personal data) to "
+        "CRM_PUBLISHED_PATH (default published.duckdb beside the warehouse) in DuckDB storage "
+        f"{STORAGE_VERSION}, written aside and swapped in atomically."
+    ),
+)
+def publish_warehouse_asset(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = warehouse.to_settings()
+    publication = publish_warehouse(
+        Path(warehouse.warehouse_path),
+        settings.published_file,
+        date.fromisoformat(warehouse.as_of_date),
+    )
+    context.log.info(
+        f"published {len(publication.tables)} tables to {publication.path} "
+        f"({publication.bytes:,} bytes)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(publication.path)),
+            "as_of_date": dg.MetadataValue.text(warehouse.as_of_date),
+            "storage_version": dg.MetadataValue.text(STORAGE_VERSION),
+            "tables": dg.MetadataValue.int(len(publication.tables)),
+            "rows": dg.MetadataValue.json(publication.tables),
+            "bytes": dg.MetadataValue.int(publication.bytes),
+        }
+    )
