@@ -12,7 +12,7 @@ birthday_members as (
     where
         is_member
         and birth_month = extract(
-            month from {{ dbt.dateadd('month', var('audience_birthday_month_offset'), as_of_date()) }}
+            month from {{ dbt.dateadd('month', number_var('audience_birthday_month_offset'), as_of_date()) }}
         )
 ),
 

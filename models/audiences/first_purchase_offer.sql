@@ -13,8 +13,8 @@ interested_prospects as (
     where
         is_member
         and not order_count > 0
-        and page_views >= {{ var('audience_first_purchase_min_page_views') }}
-        and time_on_site_seconds >= {{ var('audience_first_purchase_min_seconds') }}
+        and page_views >= {{ number_var('audience_first_purchase_min_page_views') }}
+        and time_on_site_seconds >= {{ number_var('audience_first_purchase_min_seconds') }}
 ),
 
 final as (

@@ -15,7 +15,7 @@ member_ranks as (
 minimum_rank as (
     select rank_order
     from member_ranks
-    where member_rank = upper('{{ var("audience_early_access_min_rank") }}')
+    where member_rank = upper({{ string_var_literal('audience_early_access_min_rank') }})
 ),
 
 loyal_high_rank as (

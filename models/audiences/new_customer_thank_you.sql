@@ -11,8 +11,8 @@ profiles as (
 new_customers as (
     select * from profiles
     where
-        days_since_first_purchase >= {{ var('audience_thank_you_min_days') }}
-        and days_since_first_purchase <= {{ var('audience_thank_you_max_days') }}
+        days_since_first_purchase >= {{ number_var('audience_thank_you_min_days') }}
+        and days_since_first_purchase <= {{ number_var('audience_thank_you_max_days') }}
 ),
 
 final as (

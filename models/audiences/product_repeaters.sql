@@ -59,7 +59,7 @@ repeaters as (
     from target_purchases
     inner join profiles
         on target_purchases.customer_id = profiles.customer_id
-    where target_purchases.target_purchases >= {{ var('audience_repeat_min_purchases') }}
+    where target_purchases.target_purchases >= {{ number_var('audience_repeat_min_purchases') }}
 ),
 
 final as (

@@ -11,7 +11,7 @@ profiles as (
 top_segment_non_purchasers as (
     select * from profiles
     where
-        segment_rank <= {{ var('audience_top_segments_max_rank') }}
+        segment_rank <= {{ number_var('audience_top_segments_max_rank') }}
         and not is_new_this_term
         and not has_purchased_this_term
 ),

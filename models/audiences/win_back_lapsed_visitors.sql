@@ -14,7 +14,7 @@ lapsed_visitors as (
             rfm_group in {{ var_in_list('audience_win_back_rfm_groups') }}
             or lifecycle_stage in {{ var_in_list('audience_win_back_lifecycle_stages') }}
         )
-        and days_since_last_visit < {{ var('audience_win_back_visit_days') }}
+        and days_since_last_visit < {{ number_var('audience_win_back_visit_days') }}
 ),
 
 final as (

@@ -4,7 +4,7 @@
     counts as a purchase unless it is cancelled or refunds recorded before the term start
     reach its gross amount. These are the inputs of the segment rules
     (int_customer_terms_segmented). -#}
-{%- set min_intervals = var('stable_segment_regularity_min_intervals', 3) | int -%}
+{%- set min_intervals = number_var('stable_segment_regularity_min_intervals', 3) | int -%}
 
 with
 

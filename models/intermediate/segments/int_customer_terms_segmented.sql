@@ -2,10 +2,10 @@
     their expected net purchasing in the term, computed from that history only, their rhythm
     status, and the segment it puts them in. Recomputed from the current data on every run
     (the frozen assignments are in marts.stable_segments and stable_segments_by_category). -#}
-{%- set prior_cycle_days = stable_segment_number('stable_segment_prior_cycle_days', 90, 1) -%}
-{%- set prior_weight = stable_segment_number('stable_segment_prior_weight', 0.5, 0.01) -%}
-{%- set spend_prior_weight = stable_segment_number('stable_segment_spend_prior_weight', 3, 0) -%}
-{%- set regularity_weight = stable_segment_number('stable_segment_regularity_weight', 0.5, 0, 0.9) -%}
+{%- set prior_cycle_days = number_var('stable_segment_prior_cycle_days', 90, 1) -%}
+{%- set prior_weight = number_var('stable_segment_prior_weight', 0.5, 0.01) -%}
+{%- set spend_prior_weight = number_var('stable_segment_spend_prior_weight', 3, 0) -%}
+{%- set regularity_weight = number_var('stable_segment_regularity_weight', 0.5, 0, 0.9) -%}
 
 with
 

@@ -65,7 +65,7 @@ customer_responses as (
             segmented.customer_id = orders.customer_id
             and orders.is_purchase
             and segmented.export_date < orders.ordered_date
-            and {{ dbt.dateadd('day', var('audience_response_window_days'), 'segmented.export_date') }}
+            and {{ dbt.dateadd('day', number_var('audience_response_window_days'), 'segmented.export_date') }}
             >= orders.ordered_date
     group by
         segmented.audience,
@@ -122,7 +122,7 @@ rated as (
                 then cast(holdout_net_sales as {{ dbt.type_float() }}) / holdout_customers
         end as holdout_net_sales_per_customer,
         cast(
-            {{ dbt.dateadd('day', var('audience_response_window_days'), 'export_date') }} as date
+            {{ dbt.dateadd('day', number_var('audience_response_window_days'), 'export_date') }} as date
         ) as window_end_date
     from aggregated
 ),

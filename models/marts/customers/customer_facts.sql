@@ -51,14 +51,14 @@ purchases as (
         sum(net_amount) as net_sales,
         sum(
             case
-                when ordered_date > {{ dbt.dateadd('day', -var('recent_window_days'), as_of_date()) }}
+                when ordered_date > {{ dbt.dateadd('day', -number_var('recent_window_days'), as_of_date()) }}
                     then 1
                 else 0
             end
         ) as recent_orders,
         sum(
             case
-                when ordered_date > {{ dbt.dateadd('day', -var('recent_window_days'), as_of_date()) }}
+                when ordered_date > {{ dbt.dateadd('day', -number_var('recent_window_days'), as_of_date()) }}
                     then net_amount
                 else 0
             end
@@ -297,7 +297,7 @@ final as (
         cast(expected_next_purchase_date as date) as expected_next_purchase_date,
         coalesce(
             days_since_last_purchase
-            > median_purchase_interval_days * {{ var('overdue_interval_factor') }},
+            > median_purchase_interval_days * {{ number_var('overdue_interval_factor') }},
             false
         ) as is_overdue,
         recent_orders,
@@ -336,7 +336,7 @@ final as (
         yearly_purchase_frequency,
         average_order_value
         * yearly_purchase_frequency
-        * {{ var('ltv_expected_lifetime_years') }} as projected_ltv
+        * {{ number_var('ltv_expected_lifetime_years') }} as projected_ltv
     from derived
 )
 

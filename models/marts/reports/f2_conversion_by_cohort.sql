@@ -56,7 +56,7 @@ cohorts as (
         count(*) as customers_acquired,
         count(second_purchase_date) as f2_customers,
         sum(
-            case when days_to_second_purchase <= {{ var('f2_window_days') }} then 1 else 0 end
+            case when days_to_second_purchase <= {{ number_var('f2_window_days') }} then 1 else 0 end
         ) as f2_customers_within_window,
         {{ median('days_to_second_purchase') }} as median_days_to_second_purchase,
         avg(1.0 * days_to_second_purchase) as avg_days_to_second_purchase
@@ -68,9 +68,11 @@ final as (
     select
         cohort_month,
         cast({{ dbt.last_day('cohort_month', 'month') }} as date) <= {{ as_of_date() }} as is_complete_month,
-        cast({{ var('f2_window_days') }} as {{ dbt.type_int() }}) as f2_window_days,
+        cast({{ number_var('f2_window_days') }} as {{ dbt.type_int() }}) as f2_window_days,
         cast(
-            {{ dbt.dateadd('day', var('f2_window_days'), dbt.last_day('cohort_month', 'month')) }} as date
+            {{ dbt.dateadd(
+                'day', number_var('f2_window_days'), dbt.last_day('cohort_month', 'month')
+            ) }} as date
         ) <= {{ as_of_date() }} as is_window_complete,
         cast(customers_acquired as {{ dbt.type_bigint() }}) as customers_acquired,
         cast(f2_customers as {{ dbt.type_bigint() }}) as f2_customers,

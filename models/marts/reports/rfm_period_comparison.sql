@@ -3,6 +3,7 @@
     month a year earlier; a "custom" pair of periods when the four comparison_* vars are set. -#}
 
 {%- set as_of_value = as_of_date_value() -%}
+{%- set flat_threshold_pct = number_var('comparison_flat_threshold_pct') -%}
 {%- set custom_names = [
     'comparison_period_start', 'comparison_period_end', 'comparison_base_start', 'comparison_base_end',
 ] -%}
@@ -316,7 +317,7 @@ final as (
             case
                 when {{ measure }} is null or base_{{ measure }} is null then null
                 when {{ measure }} = base_{{ measure }} then 'flat'
-                when abs({{ measure }}_change_pct) <= {{ var('comparison_flat_threshold_pct') }} then 'flat'
+                when abs({{ measure }}_change_pct) <= {{ flat_threshold_pct }} then 'flat'
                 when {{ measure }} > base_{{ measure }} then 'up'
                 else 'down'
             end as {{ measure }}_direction{% if not loop.last %},{% endif %}

@@ -4,7 +4,7 @@
     method × group, with the method's summary figures repeated on each of its rows (also in
     segment_backtest_summary). The segments are recomputed with the current settings
     (int_customer_terms_segmented), RFM is read from the month-end history. -#}
-{%- set top_share = stable_segment_number('segment_backtest_top_share', 0.2, 0.01, 1) -%}
+{%- set top_share = number_var('segment_backtest_top_share', 0.2, 0.01, 1) -%}
 
 with
 
