@@ -28,7 +28,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	CRM_WAREHOUSE_PATH=$${TMPDIR:-/tmp}/crm_sqlfluff.duckdb $(BIN)/sqlfluff lint models --nocolor
+	CRM_BUILD_PATH=$${TMPDIR:-/tmp}/crm_sqlfluff.duckdb $(BIN)/sqlfluff lint models --nocolor
 
 ## make ui: the Dagster UI and daemon (schedule, sensors, alerts) on http://127.0.0.1:$(UI_PORT)
 UI_PORT ?= 3000
@@ -48,4 +48,4 @@ demo: $(STAMP)
 	$(BIN)/crm-demo-shop --out data/demo_landing
 
 clean:
-	rm -rf target logs data/warehouse.duckdb data/warehouse.duckdb.wal
+	rm -rf target logs data/warehouse.duckdb data/warehouse.build.duckdb data/warehouse.build.duckdb.wal

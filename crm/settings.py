@@ -38,13 +38,16 @@ def parse_as_of_date(text: str) -> date:
 @dataclass(frozen=True)
 class Settings:
     landing_dir: Path
+    #: CRM_WAREHOUSE_PATH: the finished warehouse BI tools read. The nightly run never writes
+    #: it in place: it builds ``build_path`` and swaps a copy of the results in by rename.
     warehouse_path: Path
     export_dir: Path
     as_of_date: date
     #: True when CRM_LANDING_DIR was not set and the bundled demo shop is used.
     uses_demo_landing: bool
-    #: CRM_PUBLISHED_PATH: the copy of the marts BI readers open (see ``published_file``).
-    published_path: Path | None = None
+    #: CRM_BUILD_PATH: the DuckDB file the run loads and dbt builds (raw, staging, exports ...);
+    #: default ``<warehouse>.build.duckdb`` beside the warehouse file (see ``build_file``).
+    build_override: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,22 +60,29 @@ class Settings:
             export_dir=_path(env, "CRM_EXPORT_DIR", DEFAULT_EXPORT_DIR),
             as_of_date=parse_as_of_date(as_of) if as_of else today_in_tokyo(),
             uses_demo_landing=not landing,
-            published_path=_path(env, "CRM_PUBLISHED_PATH", None),  # type: ignore[arg-type]
+            build_override=_path(env, "CRM_BUILD_PATH", None),  # type: ignore[arg-type]
         )
 
     @property
-    def published_file(self) -> Path:
-        """CRM_PUBLISHED_PATH, default ``published.duckdb`` beside the warehouse file."""
-        return self.published_path or self.warehouse_path.parent / "published.duckdb"
+    def build_path(self) -> Path:
+        """CRM_BUILD_PATH, default ``<name>.build.duckdb`` beside the warehouse file."""
+        return self.build_override or default_build_path(self.warehouse_path)
 
     def as_env(self) -> dict[str, str]:
         """The settings as environment variables, for child processes such as dbt."""
         return {
             "CRM_LANDING_DIR": str(self.landing_dir),
             "CRM_WAREHOUSE_PATH": str(self.warehouse_path),
+            "CRM_BUILD_PATH": str(self.build_path),
             "CRM_EXPORT_DIR": str(self.export_dir),
             "CRM_AS_OF_DATE": self.as_of_date.isoformat(),
         }
+
+
+def default_build_path(warehouse_path: Path) -> Path:
+    """``/srv/crm.duckdb`` → ``/srv/crm.build.duckdb``: the build database beside the warehouse."""
+    suffix = warehouse_path.suffix or ".duckdb"
+    return warehouse_path.with_name(f"{warehouse_path.stem}.build{suffix}")
 
 
 def _path(env: dict[str, str], name: str, default: Path) -> Path:

@@ -49,7 +49,7 @@ def alert_log_path(settings: Settings, env: dict[str, str] | None = None) -> Pat
     configured = env.get("CRM_ALERT_LOG", "").strip()
     if configured:
         return Path(configured).expanduser().resolve()
-    return settings.warehouse_path.parent / "alerts.log"
+    return settings.build_path.parent / "alerts.log"
 
 
 def send_alert(alert: Alert, settings: Settings, env: dict[str, str] | None = None) -> Path:

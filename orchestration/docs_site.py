@@ -34,8 +34,8 @@ DOCS_GROUP = "docs"
 _RUN_FOLDER = re.compile(r"^(?:[A-Za-z0-9_]+-(?:[0-9a-f]{7}-)?)?[0-9a-f]{7}$")
 
 
-def docs_site_path(warehouse_path: Path) -> Path:
-    return warehouse_path.parent / "docs" / "index.html"
+def docs_site_path(build_path: Path) -> Path:
+    return build_path.parent / "docs" / "index.html"
 
 
 def dbt_target_dir() -> Path:
@@ -64,7 +64,7 @@ def generate_docs_site(dbt: DbtCliResource, warehouse: WarehouseResource) -> Pat
         ["docs", "generate", "--static", "--vars", variables], target_path=target
     ).wait()
     page = invocation.target_path / "static_index.html"
-    destination = docs_site_path(Path(warehouse.warehouse_path))
+    destination = docs_site_path(Path(warehouse.build_path))
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_suffix(".html.partial")
     shutil.copyfile(page, partial)
@@ -102,7 +102,7 @@ def dbt_docs_site(
 def main() -> int:
     settings = Settings.from_env()
     warehouse = WarehouseResource.from_settings(settings)
-    print(f"Generating the dbt docs site for {settings.warehouse_path} ...", flush=True)
+    print(f"Generating the dbt docs site for {settings.build_path} ...", flush=True)
     path = generate_docs_site(dbt_resource(), warehouse)
     prune_dbt_run_folders(dbt_target_dir())
     print(f"dbt docs: {path}\n  open file://{path}")

@@ -19,6 +19,8 @@ from orchestration.dbt_project import dbt_project
 #: Every asset, check and dbt step that writes the warehouse runs in this pool. DuckDB allows one
 #: writing process per file, so `dagster.yaml` limits the pool to one step at a time.
 WAREHOUSE_POOL = "warehouse"
+#: The build database holds personal data: owner read/write, group read, nobody else.
+BUILD_FILE_MODE = 0o640
 
 #: Retries for the load and export steps: transient trouble (the warehouse file locked by
 #: another writer, a landing file still being replaced, a full temp disk) often clears within
@@ -28,23 +30,24 @@ TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXP
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse of a run, its landing area and its business date."""
+    """The build database and published warehouse of a run, its landing area and business date."""
 
+    #: CRM_WAREHOUSE_PATH: the finished warehouse BI tools read (only ever replaced by rename).
     warehouse_path: str
+    #: CRM_BUILD_PATH: the DuckDB file this run loads, builds and exports from.
+    build_path: str
     landing_dir: str
     export_dir: str
     as_of_date: str
-    #: The published copy for BI readers (CRM_PUBLISHED_PATH); empty = beside the warehouse.
-    published_path: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
         return cls(
             warehouse_path=str(settings.warehouse_path),
+            build_path=str(settings.build_path),
             landing_dir=str(settings.landing_dir),
             export_dir=str(settings.export_dir),
             as_of_date=settings.as_of_date.isoformat(),
-            published_path=str(settings.published_file),
         )
 
     def to_settings(self) -> Settings:
@@ -55,14 +58,16 @@ class WarehouseResource(dg.ConfigurableResource):
             export_dir=Path(self.export_dir),
             as_of_date=date.fromisoformat(self.as_of_date),
             uses_demo_landing=False,
-            published_path=Path(self.published_path) if self.published_path else None,
+            build_override=Path(self.build_path),
         )
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = Path(self.warehouse_path)
+        path = Path(self.build_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+        if not read_only:
+            path.chmod(BUILD_FILE_MODE)  # it holds personal data (raw members, export contacts)
         conn.execute("set enable_progress_bar = false")
         try:
             yield conn
@@ -70,8 +75,9 @@ class WarehouseResource(dg.ConfigurableResource):
             conn.close()
 
     def dbt_environment(self) -> dict[str, str]:
-        """Environment for dbt: profiles.yml reads the warehouse path from it."""
+        """Environment for dbt: profiles.yml reads the build database's path from it."""
         return {
+            "CRM_BUILD_PATH": self.build_path,
             "CRM_WAREHOUSE_PATH": self.warehouse_path,
             "CRM_LANDING_DIR": self.landing_dir,
             "CRM_EXPORT_DIR": self.export_dir,

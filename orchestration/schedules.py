@@ -57,6 +57,7 @@ def nightly_run_config(as_of: date) -> dict:
         settings = replace(settings, as_of_date=as_of)
     config = {
         "warehouse_path": str(settings.warehouse_path),
+        "build_path": str(settings.build_path),
         "landing_dir": str(settings.landing_dir),
         "export_dir": str(settings.export_dir),
         "as_of_date": settings.as_of_date.isoformat(),

@@ -10,7 +10,7 @@ import duckdb
 
 @dataclass(frozen=True)
 class WarehouseSummary:
-    warehouse_path: Path
+    build_path: Path
     as_of_date: str
     customers: int
     purchasing_customers: int
@@ -31,7 +31,7 @@ class WarehouseSummary:
         rejects = ", ".join(f"{feed} {n:,}" for feed, n in self.rejects_by_feed.items()) or "none"
         return "\n".join(
             [
-                f"Warehouse: {self.warehouse_path}",
+                f"Build database: {self.build_path}",
                 f"  as of {self.as_of_date}",
                 f"  customers: {self.customers:,} ({self.purchasing_customers:,} with a purchase)",
                 f"  orders (purchases as of date): {self.orders:,}",
@@ -63,8 +63,8 @@ class WarehouseSummary:
         return lines
 
 
-def summarize(warehouse_path: Path) -> WarehouseSummary:
-    conn = duckdb.connect(str(warehouse_path), read_only=True)
+def summarize(build_path: Path) -> WarehouseSummary:
+    conn = duckdb.connect(str(build_path), read_only=True)
     try:
         as_of, customers, purchasing, orders, net = conn.execute(
             """
@@ -112,7 +112,7 @@ def summarize(warehouse_path: Path) -> WarehouseSummary:
     finally:
         conn.close()
     return WarehouseSummary(
-        warehouse_path=warehouse_path,
+        build_path=build_path,
         as_of_date=as_of or "",
         customers=int(customers),
         purchasing_customers=int(purchasing),

@@ -57,15 +57,15 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish_warehouse(warehouse_path: Path, published_path: Path, as_of: date) -> Publication:
-    published_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = published_path.with_name(published_path.name + ".partial")
+def publish_warehouse(build_path: Path, warehouse_path: Path, as_of: date) -> Publication:
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = warehouse_path.with_name(warehouse_path.name + ".partial")
     for leftover in (partial, partial.with_name(partial.name + ".wal")):
         leftover.unlink(missing_ok=True)
     tables: dict[str, int] = {}
     conn = duckdb.connect(config=duckdb_config())
     try:
-        conn.execute(f"attach {_literal(str(warehouse_path))} as wh (read_only)")
+        conn.execute(f"attach {_literal(str(build_path))} as wh (read_only)")
         conn.execute(
             f"attach {_literal(str(partial))} as pub (storage_version '{STORAGE_VERSION}')"
         )
@@ -103,7 +103,7 @@ def publish_warehouse(warehouse_path: Path, published_path: Path, as_of: date) -
         conn.execute(
             "create table pub.main._publication as select ? as as_of_date, ? as published_at, "
             "? as source_warehouse",
-            [as_of, datetime.now(TOKYO).replace(tzinfo=None), str(warehouse_path)],
+            [as_of, datetime.now(TOKYO).replace(tzinfo=None), str(build_path)],
         )
         conn.execute("checkpoint pub")
         conn.execute("detach pub")
@@ -113,5 +113,5 @@ def publish_warehouse(warehouse_path: Path, published_path: Path, as_of: date) -
         partial.unlink(missing_ok=True)
         raise
     conn.close()
-    os.replace(partial, published_path)
-    return Publication(path=published_path, tables=tables, bytes=published_path.stat().st_size)
+    os.replace(partial, warehouse_path)
+    return Publication(path=warehouse_path, tables=tables, bytes=warehouse_path.stat().st_size)

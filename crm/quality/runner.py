@@ -178,10 +178,10 @@ def validate_frames(suite: Suite, frames: dict[str, pd.DataFrame]) -> list[Expec
 
 
 def run_suite(
-    warehouse_path: Path, suite: Suite, as_of: date, run_id: str | None = None
+    build_path: Path, suite: Suite, as_of: date, run_id: str | None = None
 ) -> SuiteResult:
     """Read the suite's frames from the warehouse (read-only) and validate them."""
-    conn = duckdb.connect(str(warehouse_path), read_only=True, config=duckdb_config())
+    conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config())
     try:
         frames = read_frames(conn, suite, as_of)
     finally:
@@ -198,10 +198,10 @@ def run_suite(
     )
 
 
-def quality_dir_for(warehouse_path: Path) -> Path:
+def quality_dir_for(build_path: Path) -> Path:
     """Where validation results and the HTML summaries are kept: ``quality/`` beside the
     warehouse file (``data/quality/`` by default)."""
-    return warehouse_path.parent / "quality"
+    return build_path.parent / "quality"
 
 
 def write_result(result: SuiteResult, quality_dir: Path) -> Path:
@@ -217,10 +217,10 @@ def write_result(result: SuiteResult, quality_dir: Path) -> Path:
     return path
 
 
-def record_rfm_shares(warehouse_path: Path, as_of: date) -> None:
+def record_rfm_shares(build_path: Path, as_of: date) -> None:
     """Keep tonight's RFM group shares in ``quality.rfm_group_shares_history`` (replacing a
     previous run of the same night) for tomorrow's comparison."""
-    conn = duckdb.connect(str(warehouse_path), config=duckdb_config())
+    conn = duckdb.connect(str(build_path), config=duckdb_config())
     try:
         conn.execute("create schema if not exists quality")
         conn.execute(

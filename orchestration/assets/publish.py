@@ -33,7 +33,8 @@ def _published_model_keys() -> list[dg.AssetKey]:
     kinds={"duckdb"},
     description=(
         "Copies the marts, audiences and reference tables (no personal data) to "
-        "CRM_PUBLISHED_PATH (default published.duckdb beside the warehouse) in DuckDB storage "
+        "CRM_WAREHOUSE_PATH, the file BI tools read (the run builds CRM_BUILD_PATH), in "
+        "DuckDB storage "
         f"{STORAGE_VERSION}, written aside and swapped in atomically."
     ),
 )
@@ -42,8 +43,8 @@ def publish_warehouse_asset(
 ) -> dg.MaterializeResult:
     settings = warehouse.to_settings()
     publication = publish_warehouse(
-        Path(warehouse.warehouse_path),
-        settings.published_file,
+        Path(warehouse.build_path),
+        settings.warehouse_path,
         date.fromisoformat(warehouse.as_of_date),
     )
     context.log.info(

@@ -127,13 +127,13 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     )
     def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource):
         as_of = date.fromisoformat(warehouse.as_of_date)
-        warehouse_path = Path(warehouse.warehouse_path)
-        result = run_suite(warehouse_path, suite, as_of, run_id=context.run.run_id)
-        quality_dir = quality_dir_for(warehouse_path)
+        build_path = Path(warehouse.build_path)
+        result = run_suite(build_path, suite, as_of, run_id=context.run.run_id)
+        quality_dir = quality_dir_for(build_path)
         json_path = write_result(result, quality_dir)
         report = write_night_report(quality_dir, result.as_of_date)
         if suite is CUSTOMER_RFM:
-            record_rfm_shares(warehouse_path, as_of)
+            record_rfm_shares(build_path, as_of)
         for failure in result.warning_failures:
             context.log.warning(f"{suite.name}: warning {failure.check_name} failed")
         if result.critical_failures:

@@ -59,7 +59,7 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         }
     )
     assert run_nightly(settings).success, "the nightly job failed on CDNOW"
-    return settings.warehouse_path
+    return settings.build_path
 
 
 def test_customer_facts_match_an_independent_computation(cdnow_warehouse: Path):
@@ -113,7 +113,7 @@ def test_point_in_time_run_ignores_later_orders(tmp_path: Path):
     assert run_nightly(settings).success
     source = pd.read_csv(CDNOW, sep=r"\s+", dtype={"customer_id": str, "date": str})
     early = source[source["date"] <= "19970331"]
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as conn:
+    with duckdb.connect(str(settings.build_path), read_only=True) as conn:
         customers, orders, latest = conn.execute(
             "select count(*), sum(order_count), max(last_purchase_date) from marts.customer_facts"
         ).fetchone()

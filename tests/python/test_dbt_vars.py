@@ -14,7 +14,7 @@ from crm.settings import PROJECT_DIR
 def _compile(
     tmp_path: Path, select: str, variables: dict[str, object]
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "CRM_WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb")}
+    environment = {**os.environ, "CRM_BUILD_PATH": str(tmp_path / "warehouse.duckdb")}
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),

@@ -355,7 +355,7 @@ def _audiences() -> list[Audience]:
 
 
 def _connect(settings, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(settings.warehouse_path), read_only=read_only)
+    return duckdb.connect(str(settings.build_path), read_only=read_only)
 
 
 def _exported_files(settings) -> dict[Path, bytes]:
@@ -534,7 +534,7 @@ def warehouse_copy(shop, tmp_path: Path):
     settings, _ = shop
     root = tmp_path / "copy"
     root.mkdir()
-    shutil.copy(settings.warehouse_path, root / "warehouse.duckdb")
+    shutil.copy(settings.build_path, root / "warehouse.build.duckdb")
     return settings_for(root, settings.landing_dir)
 
 

@@ -58,6 +58,7 @@ def _age(paths: list[Path], seconds: float) -> None:
 def _tick(landing: Path, tmp_path: Path, cursor: str | None) -> dg.SensorExecutionData:
     warehouse = WarehouseResource(
         warehouse_path=str(tmp_path / "warehouse.duckdb"),
+        build_path=str(tmp_path / "warehouse.build.duckdb"),
         landing_dir=str(landing),
         export_dir=str(tmp_path / "exports"),
         as_of_date="2025-06-30",
@@ -225,7 +226,7 @@ def test_nightly_run_reports_fresh_data_for_the_shop(shop):
 @pytest.mark.slow
 def test_nightly_run_writes_an_offline_dbt_docs_page(shop):
     settings, _ = shop
-    page = docs_site_path(settings.warehouse_path)
+    page = docs_site_path(settings.build_path)
     html = page.read_text(encoding="utf-8")
     assert "customer_facts" in html
     assert "stable_segments" in html

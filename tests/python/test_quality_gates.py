@@ -145,12 +145,12 @@ def test_night_one_passes_every_gate_and_publishes(shop):
     assert len(gx) == sum(len(s.expectations) for s in ALL_SUITES)
     assert [e.check_name for e in gx if not e.passed] == []
     assert dg.AssetKey(["publish", "warehouse"]) in _materialized(result)
-    night = quality_dir_for(settings.warehouse_path) / AS_OF.isoformat()
+    night = quality_dir_for(settings.build_path) / AS_OF.isoformat()
     assert (night / "raw_orders.json").is_file() and (night / "marts_customer_rfm.json").is_file()
     html = (night / "index.html").read_text(encoding="utf-8")
     assert "gx_one_row_per_customer" in html and "<link" not in html and "src=" not in html
     assert (night.parent / "index.html").is_file()
-    published = duckdb.connect(str(settings.published_file), read_only=True)
+    published = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         tags = published.execute(
             "select tags from duckdb_databases() where database_name = current_database()"
@@ -174,6 +174,8 @@ def test_night_one_passes_every_gate_and_publishes(shop):
     finally:
         published.close()
     assert facts == len(query(settings, "select customer_id from marts.customer_facts"))
+    # The build database holds personal data: not world-readable.
+    assert settings.build_path.stat().st_mode & 0o777 == 0o640
 
 
 @pytest.mark.slow
@@ -184,10 +186,10 @@ def test_a_broken_orders_file_fails_the_gate_and_keeps_yesterdays_files(
     monkeypatch.delenv("CRM_ALERT_WEBHOOK_URL", raising=False)
     settings, _ = shop
     root = tmp_path / "shop"
-    shutil.copytree(settings.warehouse_path.parent, root)
+    shutil.copytree(settings.build_path.parent, root)
     yesterday = settings_for(root, root / "landing")
-    assert yesterday.published_file.is_file() and any(yesterday.export_dir.rglob("*.csv"))
-    kept = [yesterday.export_dir, yesterday.published_file]
+    assert yesterday.warehouse_path.is_file() and any(yesterday.export_dir.rglob("*.csv"))
+    kept = [yesterday.export_dir, yesterday.warehouse_path]
     before = _hashes(kept)
 
     # Night 2: the shop's export wrote 0 in total_amount on every order of the day.
@@ -230,5 +232,5 @@ def test_a_broken_orders_file_fails_the_gate_and_keeps_yesterdays_files(
     alert = (root / "alerts.log").read_text(encoding="utf-8")
     assert "gx_total_amount_positive_in_latest_load" in alert
     assert "raw/orders" in alert and "make run" in alert
-    report = quality_dir_for(tonight.warehouse_path) / "2025-07-01" / "raw_orders.json"
+    report = quality_dir_for(tonight.build_path) / "2025-07-01" / "raw_orders.json"
     assert '"success": false' in report.read_text(encoding="utf-8")

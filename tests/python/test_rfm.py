@@ -69,14 +69,14 @@ def test_editing_a_band_in_the_seed_csv_changes_the_groups(shop, tmp_path: Path)
     """ "Loyal = 8+ orders" instead of 6+: edit one CSV, re-run dbt, the groups follow."""
     settings, _ = shop
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy2(settings.warehouse_path, warehouse)
+    shutil.copy2(settings.build_path, warehouse)
     project = _copy_dbt_project(tmp_path / "project")
     seed = project / "seeds" / "rfm" / "rfm_frequency_bands.csv"
     _set_band(seed, "f3_5", "upper_bound", "8")
     _set_band(seed, "f6_plus", "lower_bound", "8")
 
     before = query(settings, "select customer_id, frequency, rfm_group from marts.customer_rfm")
-    environment = {**os.environ, **settings.as_env(), "CRM_WAREHOUSE_PATH": str(warehouse)}
+    environment = {**os.environ, **settings.as_env(), "CRM_BUILD_PATH": str(warehouse)}
     dbt = Path(sys.executable).parent / "dbt"
     completed = subprocess.run(
         [
@@ -122,7 +122,7 @@ def test_month_end_history_is_written_once_and_only_grows(shop, tmp_path: Path):
     settings, _ = shop
     root = tmp_path / "run"
     root.mkdir()
-    shutil.copy2(settings.warehouse_path, root / "warehouse.duckdb")
+    shutil.copy2(settings.build_path, root / "warehouse.build.duckdb")
     later = settings_for(root, settings.landing_dir, as_of=date(2025, 8, 15))
     snapshots = "intermediate.int_customer_months_snapshotted"
 
@@ -133,7 +133,7 @@ def test_month_end_history_is_written_once_and_only_grows(shop, tmp_path: Path):
 
     # Mark one written row: a recomputed month would lose the mark.
     marked = first.iloc[0]
-    with duckdb.connect(str(later.warehouse_path)) as conn:
+    with duckdb.connect(str(later.build_path)) as conn:
         conn.execute(
             f"update {snapshots} set net_sales = -1 where snapshot_date = ? and customer_id = ?",
             [marked.snapshot_date.date(), marked.customer_id],

@@ -22,6 +22,7 @@ def test_defaults_use_the_demo_shop_and_today_in_tokyo():
     assert settings.uses_demo_landing
     assert settings.landing_dir == DEFAULT_LANDING_DIR
     assert settings.warehouse_path == DEFAULT_WAREHOUSE_PATH
+    assert settings.build_path == DEFAULT_WAREHOUSE_PATH.with_name("warehouse.build.duckdb")
     assert settings.export_dir == DEFAULT_EXPORT_DIR
     assert settings.as_of_date == today_in_tokyo()
 
@@ -38,6 +39,8 @@ def test_every_setting_can_be_overridden(tmp_path: Path):
     assert not settings.uses_demo_landing
     assert settings.landing_dir == tmp_path / "in"
     assert settings.warehouse_path == tmp_path / "w.duckdb"
+    assert settings.build_path == tmp_path / "w.build.duckdb"
+    assert settings.as_env()["CRM_BUILD_PATH"] == str(tmp_path / "w.build.duckdb")
     assert settings.export_dir == tmp_path / "out"
     assert settings.as_of_date == date(1998, 6, 30)
     assert settings.as_env()["CRM_AS_OF_DATE"] == "1998-06-30"

@@ -125,7 +125,7 @@ def test_late_orders_leave_the_written_term_untouched_until_a_full_refresh(shop,
     settings, _ = shop
     root = tmp_path / "run"
     root.mkdir()
-    shutil.copy2(settings.warehouse_path, root / "warehouse.duckdb")
+    shutil.copy2(settings.build_path, root / "warehouse.build.duckdb")
     landing = tmp_path / "landing"
     shutil.copytree(settings.landing_dir, landing)
     later = settings_for(root, landing, as_of=date(2025, 7, 15))
