@@ -26,6 +26,8 @@ class WarehouseSummary:
     stable_segments: list[tuple[str, str, int]]
     #: (audience, channel, exported, held out) of the exports of the as-of date.
     exports: list[tuple[str, str, int, int]] = field(default_factory=list)
+    #: (label, count) of the loaded-but-suspicious rows per issue type (marts.data_issue_counts).
+    data_issues: list[tuple[str, int]] = field(default_factory=list)
 
     def render(self) -> str:
         rejects = ", ".join(f"{feed} {n:,}" for feed, n in self.rejects_by_feed.items()) or "none"
@@ -38,6 +40,7 @@ class WarehouseSummary:
                 f"  net sales: ¥{self.net_sales:,.0f}",
                 f"  landing files: {self.files_loaded:,} loaded, {self.files_refused:,} refused",
                 f"  rejected rows: {self.rows_rejected:,} ({rejects}); see raw._rejects",
+                self._data_issues_line(),
                 "  RFM groups: " + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.rfm_groups),
                 "  lifecycle stages: "
                 + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.lifecycle_stages),
@@ -51,6 +54,13 @@ class WarehouseSummary:
                 *self._export_lines(),
             ]
         )
+
+    def _data_issues_line(self) -> str:
+        total = sum(n for _, n in self.data_issues)
+        if not total:
+            return "  data issues: 0 (none)"
+        parts = ", ".join(f"{label} {n:,}" for label, n in self.data_issues if n)
+        return f"  data issues: {total:,} ({parts}); see marts.data_issues"
 
     def _export_lines(self) -> list[str]:
         if not self.exports:
@@ -103,6 +113,14 @@ def summarize(build_path: Path) -> WarehouseSummary:
         ).fetchall()
         segment_term, stable_segments = _current_term_segments(conn)
         exports = _exports(conn, as_of)
+        data_issues = conn.execute(
+            """
+            select issue_label_en, issue_count
+            from marts.data_issue_counts
+            where issue_count > 0
+            order by sort_order
+            """
+        ).fetchall()
         rejects = dict(
             conn.execute(
                 "select feed, sum(rows_rejected) from raw._load_ledger "
@@ -127,6 +145,7 @@ def summarize(build_path: Path) -> WarehouseSummary:
         segment_term=segment_term,
         stable_segments=stable_segments,
         exports=exports,
+        data_issues=[(str(label), int(n)) for label, n in data_issues],
     )
 
 

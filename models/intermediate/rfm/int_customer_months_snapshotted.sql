@@ -19,7 +19,7 @@ orders as (
 ),
 
 returns as (
-    select * from {{ ref('stg_shop__returns') }}
+    select * from {{ ref('int_returns_capped') }}
 ),
 
 members as (
@@ -42,7 +42,7 @@ customer_purchases as (
 customer_refunds as (
     select
         customer_purchases.customer_id,
-        returns.refund_amount,
+        returns.counted_refund_amount as refund_amount,
         {{ dbt.date_trunc('month', 'returns.returned_date') }} as month_start
     from returns
     inner join customer_purchases

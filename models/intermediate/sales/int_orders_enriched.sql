@@ -5,7 +5,11 @@ orders as (
 ),
 
 returns as (
-    select * from {{ ref('stg_shop__returns') }}
+    select * from {{ ref('int_returns_capped') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
 ),
 
 shipments as (
@@ -16,9 +20,19 @@ refunds_per_order as (
     select
         order_id,
         count(*) as return_events,
-        sum(refund_amount) as refunded_amount,
+        sum(counted_refund_amount) as refunded_amount,
+        sum(refund_amount) as delivered_refund_amount,
         min(returned_at) as first_returned_at
     from returns
+    where is_order_known
+    group by order_id
+),
+
+lines_per_order as (
+    select
+        order_id,
+        max(quantity) as max_line_quantity
+    from order_lines
     group by order_id
 ),
 
@@ -37,16 +51,20 @@ joined as (
         orders.*,
         orders.total_amount - orders.shipping_fee as gross_amount,
         coalesce(refunds_per_order.refunded_amount, 0) as refunded_amount,
+        coalesce(refunds_per_order.delivered_refund_amount, 0) as delivered_refund_amount,
         coalesce(refunds_per_order.return_events, 0) as return_events,
         refunds_per_order.first_returned_at,
         coalesce(shipments_per_order.shipment_count, 0) as shipment_count,
         shipments_per_order.first_shipped_at,
-        shipments_per_order.last_delivered_at
+        shipments_per_order.last_delivered_at,
+        lines_per_order.max_line_quantity
     from orders
     left join refunds_per_order
         on orders.order_id = refunds_per_order.order_id
     left join shipments_per_order
         on orders.order_id = shipments_per_order.order_id
+    left join lines_per_order
+        on orders.order_id = lines_per_order.order_id
 ),
 
 flagged as (
@@ -54,6 +72,11 @@ flagged as (
         *,
         gross_amount - refunded_amount as net_amount,
         customer_id is null as is_guest,
+        total_amount < 0 as is_total_negative,
+        total_amount > {{ number_var('plausible_order_total_max_yen') }} as is_total_above_max,
+        coalesce(
+            max_line_quantity > {{ number_var('plausible_line_quantity_max') }}, false
+        ) as has_quantity_above_max,
         order_status = 'cancelled' as is_cancelled,
         (
             order_status = 'returned'
@@ -71,11 +94,18 @@ flagged as (
     from joined
 ),
 
+plausibility_checked as (
+    select
+        *,
+        is_total_negative or is_total_above_max or has_quantity_above_max as is_implausible
+    from flagged
+),
+
 final as (
     select
         *,
-        not is_cancelled and not is_fully_refunded as is_purchase
-    from flagged
+        not is_cancelled and not is_fully_refunded and not is_implausible as is_purchase
+    from plausibility_checked
 )
 
 select * from final

@@ -1,7 +1,7 @@
 {#- The customers' orders in every segmentation scope: the whole shop (scope `_all`, whole
     orders) and each category or brand listed in the seed segment_categories (only orders
     with lines of that category or brand, with the part of the order's gross amount that
-    falls on those lines). -#}
+    falls on those lines). Implausible orders (see int_orders_enriched) are left out. -#}
 
 with
 
@@ -26,7 +26,9 @@ customer_orders as (
         is_cancelled,
         cast(first_shipped_at as date) as first_shipped_date
     from orders
-    where not is_guest
+    where
+        not is_guest
+        and not is_implausible
 ),
 
 order_line_totals as (

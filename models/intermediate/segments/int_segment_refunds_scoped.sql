@@ -1,12 +1,13 @@
 {#- Refunds in every segmentation scope: the whole shop (scope `_all`, every refund on a
     customer's order) and each category or brand of the seed segment_categories (a refund on
     a line counts for that line's category or brand; a refund on the whole order is shared
-    out by the scope's part of the order). -#}
+    out by the scope's part of the order). Refunds count as capped by int_returns_capped: never
+    more than the order's gross amount. -#}
 
 with
 
 returns as (
-    select * from {{ ref('stg_shop__returns') }}
+    select * from {{ ref('int_returns_capped') }}
 ),
 
 scoped_orders as (
@@ -28,8 +29,8 @@ whole_order_refunds as (
         returns.order_id,
         returns.returned_date,
         case
-            when scoped_orders.scope_code = '_all' then returns.refund_amount
-            else returns.refund_amount * scoped_orders.amount_share
+            when scoped_orders.scope_code = '_all' then returns.counted_refund_amount
+            else returns.counted_refund_amount * scoped_orders.amount_share
         end as refund_amount
     from returns
     inner join scoped_orders
@@ -45,7 +46,7 @@ line_refunds as (
         returns.return_id,
         returns.order_id,
         returns.returned_date,
-        returns.refund_amount
+        returns.counted_refund_amount as refund_amount
     from returns
     inner join order_lines
         on
