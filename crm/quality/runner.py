@@ -178,10 +178,10 @@ def validate_frames(suite: Suite, frames: dict[str, pd.DataFrame]) -> list[Expec
 
 
 def run_suite(
-    warehouse_path: Path, suite: Suite, as_of: date, run_id: str | None = None
+    build_path: Path, suite: Suite, as_of: date, run_id: str | None = None
 ) -> SuiteResult:
     """Read the suite's frames from the warehouse (read-only) and validate them."""
-    conn = duckdb.connect(str(warehouse_path), read_only=True, config=duckdb_config())
+    conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config())
     try:
         frames = read_frames(conn, suite, as_of)
     finally:
@@ -198,10 +198,10 @@ def run_suite(
     )
 
 
-def quality_dir_for(warehouse_path: Path) -> Path:
+def quality_dir_for(build_path: Path) -> Path:
     """Where validation results and the HTML summaries are kept: ``quality/`` beside the
     warehouse file (``data/quality/`` by default)."""
-    return warehouse_path.parent / "quality"
+    return build_path.parent / "quality"
 
 
 def write_result(result: SuiteResult, quality_dir: Path) -> Path:
@@ -217,10 +217,13 @@ def write_result(result: SuiteResult, quality_dir: Path) -> Path:
     return path
 
 
-def record_rfm_shares(warehouse_path: Path, as_of: date) -> None:
+def record_rfm_shares(build_path: Path, as_of: date) -> None:
     """Keep tonight's RFM group shares in ``quality.rfm_group_shares_history`` (replacing a
-    previous run of the same night) for tomorrow's comparison."""
-    conn = duckdb.connect(str(warehouse_path), config=duckdb_config())
+    previous run of the same night) for tomorrow's comparison.
+
+    A group whose count and share are unchanged keeps its ``recorded_at``, so running the same
+    night again leaves the table exactly as it was."""
+    conn = duckdb.connect(str(build_path), config=duckdb_config())
     try:
         conn.execute("create schema if not exists quality")
         conn.execute(
@@ -235,16 +238,29 @@ def record_rfm_shares(warehouse_path: Path, as_of: date) -> None:
             """
         )
         conn.execute("begin transaction")
-        conn.execute(f"delete from {SHARES_HISTORY} where as_of_date = ?", [as_of])
         conn.execute(
             f"""
-            insert into {SHARES_HISTORY}
-            select ?, rfm_group, count(*), count(*) / sum(count(*)) over (), now()::timestamp
-            from marts.customer_rfm
-            group by rfm_group
+            create temp table _shares_tonight as
+            with tonight as (
+                select rfm_group, count(*) as customers,
+                       count(*) / sum(count(*)) over () as share
+                from marts.customer_rfm
+                group by rfm_group
+            )
+            select ?::date as as_of_date, tonight.rfm_group, tonight.customers, tonight.share,
+                   coalesce(recorded.recorded_at, now()::timestamp) as recorded_at
+            from tonight
+            left join {SHARES_HISTORY} as recorded
+                on recorded.as_of_date = ?
+                and recorded.rfm_group is not distinct from tonight.rfm_group
+                and recorded.customers = tonight.customers
+                and recorded.share = tonight.share
             """,
-            [as_of],
+            [as_of, as_of],
         )
+        conn.execute(f"delete from {SHARES_HISTORY} where as_of_date = ?", [as_of])
+        conn.execute(f"insert into {SHARES_HISTORY} select * from _shares_tonight")
+        conn.execute("drop table _shares_tonight")
         conn.execute("commit")
     finally:
         conn.close()
