@@ -219,7 +219,10 @@ def write_result(result: SuiteResult, quality_dir: Path) -> Path:
 
 def record_rfm_shares(build_path: Path, as_of: date) -> None:
     """Keep tonight's RFM group shares in ``quality.rfm_group_shares_history`` (replacing a
-    previous run of the same night) for tomorrow's comparison."""
+    previous run of the same night) for tomorrow's comparison.
+
+    A group whose count and share are unchanged keeps its ``recorded_at``, so running the same
+    night again leaves the table exactly as it was."""
     conn = duckdb.connect(str(build_path), config=duckdb_config())
     try:
         conn.execute("create schema if not exists quality")
@@ -235,16 +238,29 @@ def record_rfm_shares(build_path: Path, as_of: date) -> None:
             """
         )
         conn.execute("begin transaction")
-        conn.execute(f"delete from {SHARES_HISTORY} where as_of_date = ?", [as_of])
         conn.execute(
             f"""
-            insert into {SHARES_HISTORY}
-            select ?, rfm_group, count(*), count(*) / sum(count(*)) over (), now()::timestamp
-            from marts.customer_rfm
-            group by rfm_group
+            create temp table _shares_tonight as
+            with tonight as (
+                select rfm_group, count(*) as customers,
+                       count(*) / sum(count(*)) over () as share
+                from marts.customer_rfm
+                group by rfm_group
+            )
+            select ?::date as as_of_date, tonight.rfm_group, tonight.customers, tonight.share,
+                   coalesce(recorded.recorded_at, now()::timestamp) as recorded_at
+            from tonight
+            left join {SHARES_HISTORY} as recorded
+                on recorded.as_of_date = ?
+                and recorded.rfm_group is not distinct from tonight.rfm_group
+                and recorded.customers = tonight.customers
+                and recorded.share = tonight.share
             """,
-            [as_of],
+            [as_of, as_of],
         )
+        conn.execute(f"delete from {SHARES_HISTORY} where as_of_date = ?", [as_of])
+        conn.execute(f"insert into {SHARES_HISTORY} select * from _shares_tonight")
+        conn.execute("drop table _shares_tonight")
         conn.execute("commit")
     finally:
         conn.close()

@@ -1,6 +1,9 @@
 {#- Response to exports: per audience, channel, export date and stable segment, how many of
     the exported and of the held-out customers purchased within
-    `audience_response_window_days` days after the export date, and the lift. -#}
+    `audience_response_window_days` days after the export date, and the lift. Exports from
+    the night after they were made: the night's own exports are written after the models are
+    built (and nothing after the export date is known yet), so a rerun of the same night
+    gives the same report. -#}
 
 with
 
@@ -24,7 +27,7 @@ exported_customers as (
         customer_id,
         is_holdout
     from export_history
-    where export_date <= {{ as_of_date() }}
+    where export_date < {{ as_of_date() }}
 ),
 
 segmented as (
