@@ -62,7 +62,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         path = Path(self.warehouse_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+        conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config(path))
         conn.execute("set enable_progress_bar = false")
         try:
             yield conn

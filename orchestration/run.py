@@ -10,6 +10,7 @@ import argparse
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 
 import dagster as dg
 
@@ -46,7 +47,10 @@ def run_nightly(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
-    """Run the nightly job in-process and return its result (``.success``, events, checks)."""
+    """Run the nightly job in-process and return its result (``.success``, events, checks).
+
+    A given ``instance`` is left open for the caller (e.g. to read the run's event log).
+    """
     from orchestration.definitions import build_definitions
     from orchestration.resources import WarehouseResource, apply_dbt_environment
 
@@ -54,7 +58,8 @@ def run_nightly(
     apply_dbt_environment(warehouse)
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("nightly")
-    with instance or dg.DagsterInstance.ephemeral() as active:
+    # A caller's instance stays open (its event log can be read afterwards); ours is disposed.
+    with nullcontext(instance) if instance else dg.DagsterInstance.ephemeral() as active:
         result = job.execute_in_process(
             instance=active,
             raise_on_error=False,

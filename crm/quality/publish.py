@@ -63,7 +63,7 @@ def publish_warehouse(warehouse_path: Path, published_path: Path, as_of: date) -
     for leftover in (partial, partial.with_name(partial.name + ".wal")):
         leftover.unlink(missing_ok=True)
     tables: dict[str, int] = {}
-    conn = duckdb.connect(config=duckdb_config())
+    conn = duckdb.connect(config=duckdb_config(published_path))  # its own spill folder
     try:
         conn.execute(f"attach {_literal(str(warehouse_path))} as wh (read_only)")
         conn.execute(

@@ -181,7 +181,7 @@ def run_suite(
     warehouse_path: Path, suite: Suite, as_of: date, run_id: str | None = None
 ) -> SuiteResult:
     """Read the suite's frames from the warehouse (read-only) and validate them."""
-    conn = duckdb.connect(str(warehouse_path), read_only=True, config=duckdb_config())
+    conn = duckdb.connect(str(warehouse_path), read_only=True, config=duckdb_config(warehouse_path))
     try:
         frames = read_frames(conn, suite, as_of)
     finally:
@@ -220,7 +220,7 @@ def write_result(result: SuiteResult, quality_dir: Path) -> Path:
 def record_rfm_shares(warehouse_path: Path, as_of: date) -> None:
     """Keep tonight's RFM group shares in ``quality.rfm_group_shares_history`` (replacing a
     previous run of the same night) for tomorrow's comparison."""
-    conn = duckdb.connect(str(warehouse_path), config=duckdb_config())
+    conn = duckdb.connect(str(warehouse_path), config=duckdb_config(warehouse_path))
     try:
         conn.execute("create schema if not exists quality")
         conn.execute(
