@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # dbt, dagster and sqlfluff from the project environment come first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test lint unit-python docs ui demo clean
+.PHONY: run test lint unit-python docs ui demo bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || (echo "Python 3.11 is required (python3.11 or python3 on PATH)" && exit 1)
@@ -46,6 +46,12 @@ docs: $(STAMP)
 ## make demo: (re)generate the demo landing area only
 demo: $(STAMP)
 	$(BIN)/crm-demo-shop --out data/demo_landing
+
+## make bench: the performance benchmark (SCALE=large|medium|small|tiny, default large);
+## report in benchmarks/results/$(SCALE)/report.{json,md}, working files in benchmarks/work/
+SCALE ?= large
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --scale $(SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf target logs data/warehouse.duckdb data/warehouse.build.duckdb data/warehouse.build.duckdb.wal

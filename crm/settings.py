@@ -90,13 +90,30 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def duckdb_config() -> dict[str, str]:
+def duckdb_temp_dir(warehouse_path: Path | None = None) -> Path | None:
+    """Where DuckDB spills beyond its memory limit: ``CRM_DUCKDB_TEMP_DIR``, else
+    ``<warehouse file>.tmp`` beside the warehouse file (DuckDB's own default, also used by dbt
+    through profiles.yml), else ``None`` (DuckDB decides)."""
+    value = os.environ.get("CRM_DUCKDB_TEMP_DIR", "").strip()
+    if value:
+        return Path(value).expanduser().resolve()
+    if warehouse_path is not None:
+        return warehouse_path.with_name(warehouse_path.name + ".tmp")
+    return None
+
+
+def duckdb_config(warehouse_path: Path | None = None) -> dict[str, str]:
     """Memory and temp-directory settings for every DuckDB connection that writes.
 
     ``CRM_DUCKDB_MEMORY_LIMIT`` (default 8GB) caps DuckDB's memory; beyond it DuckDB spills to
-    ``CRM_DUCKDB_TEMP_DIR`` (default: a ``duckdb_tmp`` folder beside the warehouse file).
+    ``CRM_DUCKDB_TEMP_DIR`` (default: ``<warehouse file>.tmp`` beside the warehouse file, see
+    ``duckdb_temp_dir``). ``CRM_DUCKDB_THREADS`` (default 2) sets DuckDB's worker threads.
     """
-    return {
+    config = {
         "memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "8GB"),
         "threads": os.environ.get("CRM_DUCKDB_THREADS", "2"),
     }
+    temp_dir = duckdb_temp_dir(warehouse_path)
+    if temp_dir is not None:
+        config["temp_directory"] = str(temp_dir)
+    return config

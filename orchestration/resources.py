@@ -65,7 +65,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         path = Path(self.build_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config())
+        conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config(path))
         if not read_only:
             path.chmod(BUILD_FILE_MODE)  # it holds personal data (raw members, export contacts)
         conn.execute("set enable_progress_bar = false")

@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 
 import dagster as dg
 
@@ -47,7 +48,10 @@ def run_nightly(
     instance: dg.DagsterInstance | None = None,
     log_level: str = "INFO",
 ) -> dg.ExecuteInProcessResult:
-    """Run the nightly job in-process and return its result (``.success``, events, checks)."""
+    """Run the nightly job in-process and return its result (``.success``, events, checks).
+
+    A given ``instance`` is left open for the caller (e.g. to read the run's event log).
+    """
     from orchestration.definitions import build_definitions
     from orchestration.docs_site import DOCS_GROUP
     from orchestration.resources import WarehouseResource, apply_dbt_environment
@@ -61,7 +65,8 @@ def run_nightly(
         selection = [
             key for key in job.asset_layer.executable_asset_keys if key.path[0] != DOCS_GROUP
         ]
-    with instance or dg.DagsterInstance.ephemeral() as active:
+    # A caller's instance stays open (its event log can be read afterwards); ours is disposed.
+    with nullcontext(instance) if instance else dg.DagsterInstance.ephemeral() as active:
         result = job.execute_in_process(
             instance=active,
             raise_on_error=False,

@@ -63,7 +63,7 @@ def publish_warehouse(build_path: Path, warehouse_path: Path, as_of: date) -> Pu
     for leftover in (partial, partial.with_name(partial.name + ".wal")):
         leftover.unlink(missing_ok=True)
     tables: dict[str, int] = {}
-    conn = duckdb.connect(config=duckdb_config())
+    conn = duckdb.connect(config=duckdb_config(warehouse_path))  # its own spill folder
     try:
         conn.execute(f"attach {_literal(str(build_path))} as wh (read_only)")
         conn.execute(

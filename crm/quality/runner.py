@@ -181,7 +181,7 @@ def run_suite(
     build_path: Path, suite: Suite, as_of: date, run_id: str | None = None
 ) -> SuiteResult:
     """Read the suite's frames from the warehouse (read-only) and validate them."""
-    conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config())
+    conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config(build_path))
     try:
         frames = read_frames(conn, suite, as_of)
     finally:
@@ -223,7 +223,7 @@ def record_rfm_shares(build_path: Path, as_of: date) -> None:
 
     A group whose count and share are unchanged keeps its ``recorded_at``, so running the same
     night again leaves the table exactly as it was."""
-    conn = duckdb.connect(str(build_path), config=duckdb_config())
+    conn = duckdb.connect(str(build_path), config=duckdb_config(build_path))
     try:
         conn.execute("create schema if not exists quality")
         conn.execute(

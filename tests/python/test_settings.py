@@ -50,3 +50,22 @@ def test_every_setting_can_be_overridden(tmp_path: Path):
 def test_a_bad_as_of_date_is_a_clear_error(bad: str):
     with pytest.raises(SettingsError, match="CRM_AS_OF_DATE must be a date in the form YYYY-MM-DD"):
         Settings.from_env({"CRM_AS_OF_DATE": bad})
+
+
+def test_duckdb_spills_beside_the_warehouse_or_into_crm_duckdb_temp_dir(tmp_path, monkeypatch):
+    import duckdb
+
+    from crm.settings import duckdb_config
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.delenv("CRM_DUCKDB_TEMP_DIR", raising=False)
+    monkeypatch.setenv("CRM_DUCKDB_MEMORY_LIMIT", "1GB")
+    assert duckdb_config(warehouse)["temp_directory"] == str(tmp_path / "w.duckdb.tmp")
+    monkeypatch.setenv("CRM_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    config = duckdb_config(warehouse)
+    assert config["temp_directory"] == str(tmp_path / "spill")
+    with duckdb.connect(str(warehouse), config=config) as conn:
+        setting = conn.execute("select current_setting('temp_directory')").fetchone()[0]
+        limit = conn.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert setting == str(tmp_path / "spill")
+    assert limit.startswith(("953", "1.0"))  # 1GB, shown in GiB or MiB

@@ -1,0 +1,70 @@
+"""The benchmark harness (``make bench``) end to end at a tiny scale: phases run in their own
+processes, the report has its structure, and its numbers are positive and add up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PHASES = ("generate_parquet", "full_build_parquet", "lower_bound", "pandas_peer")
+
+
+@pytest.mark.slow
+def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
+    target = Path(os.environ.get("DBT_TARGET_PATH") or REPO / "target")  # reuse a parsed manifest
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "benchmarks.run", "--scale", "tiny",
+            "--customers", "300", "--days", "60",
+            "--work-dir", str(tmp_path / "work"), "--results-dir", str(tmp_path / "results"),
+            "--dbt-target-path", str(target), "--phases", ",".join(PHASES),
+        ],
+        cwd=REPO, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    folder = tmp_path / "results" / "tiny"
+    report = json.loads((folder / "report.json").read_text())
+    assert "# Benchmark: scale tiny" in (folder / "report.md").read_text()
+
+    assert report["scale"]["customers"] == 300 and report["scale"]["days"] == 60
+    assert report["machine"]["cores"] >= 1 and report["machine"]["ram_gb"] > 0
+    assert report["machine"]["versions"]["duckdb"]
+    assert set(report["phases"]) == set(PHASES)
+    for name, phase in report["phases"].items():
+        assert phase["exit_code"] == 0, name
+        assert phase["seconds"] > 0 and phase["peak_rss_tree_mb"] > 0, name
+        assert phase["rows"] > 0 and phase["rows_per_second"] > 0, name
+
+    # rows per feed: generated = history + last day; the initial build landed the history
+    generated = report["rows_per_feed"]
+    history, last_day = report["rows_per_feed_history"], report["rows_per_feed_last_day"]
+    assert generated["orders"] > 0 and generated["sessions"] > 0
+    for feed, rows in generated.items():
+        assert rows == history.get(feed, 0) + last_day.get(feed, 0), feed
+    assert report["rows_per_feed_landed_initial"] == {f: n for f, n in history.items() if n}
+    phases = report["phases"]
+    assert phases["full_build_parquet"]["rows"] == sum(history.values())
+    assert phases["generate_parquet"]["rows"] == sum(generated.values())
+    assert phases["lower_bound"]["rows"] == history["orders"]
+
+    # the dbt timings, the peers and the targets
+    assert len(report["slowest_models"]["full_build_parquet"]) == 10
+    assert report["steps_by_kind"]["full_build_parquet"]["dbt build"] > 0
+    assert report["steps_by_kind"]["full_build_parquet"]["load"] > 0
+    ours = report["peers"]["ours"]
+    assert 0 < ours["customer_facts_model_seconds"] <= ours["customer_facts_closure_seconds"]
+    assert ours["customer_facts_closure_seconds"] <= ours["customer_facts_rfm_closure_seconds"]
+    assert report["peers"]["duckdb_lower_bound"]["seconds"] > 0
+    assert report["peers"]["pandas"]["customers"] > 0
+    assert all(r > 0 for r in report["peers"]["ratios"].values())
+    names = [t["target"] for t in report["targets"]]
+    assert len(names) == 5
+    measured = {t["target"]: t["met"] for t in report["targets"]}
+    assert measured["nightly incremental run"] is None  # not run here: no value, no verdict
+    assert isinstance(measured["initial full build from Parquet"], bool)
