@@ -67,6 +67,8 @@ def _env(plan: Plan, fmt: str, as_of: date) -> dict[str, str]:
         {
             "CRM_LANDING_DIR": str(plan.work / "landing" / fmt),
             "CRM_WAREHOUSE_PATH": str(plan.work / fmt / "warehouse.duckdb"),
+            # Explicit: a CRM_BUILD_PATH inherited from the caller would build elsewhere.
+            "CRM_BUILD_PATH": str(plan.work / fmt / "warehouse.build.duckdb"),
             "CRM_EXPORT_DIR": str(plan.work / fmt / "exports"),
             "CRM_AS_OF_DATE": as_of.isoformat(),
             "DBT_TARGET_PATH": str(plan.dbt_target or plan.work / "target"),
