@@ -3,40 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from crm.settings import PROJECT_DIR
+from tests.python.conftest import run_dbt
 
 
 def _compile(
     tmp_path: Path, select: str, variables: dict[str, object]
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "CRM_BUILD_PATH": str(tmp_path / "warehouse.duckdb")}
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "compile",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--no-partial-parse",
-            "--select",
-            select,
-            "--vars",
-            json.dumps({"as_of_date": "2025-06-30", **variables}),
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
+    return run_dbt(
+        PROJECT_DIR,
+        tmp_path,
+        {"CRM_BUILD_PATH": str(tmp_path / "warehouse.duckdb")},
+        "compile",
+        "--no-partial-parse",
+        "--select",
+        select,
+        "--vars",
+        json.dumps({"as_of_date": "2025-06-30", **variables}),
     )
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shutil
 import stat
-import subprocess
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +26,7 @@ from crm.exports.cp932 import REPLACEMENT, encode_cp932, to_cp932_text
 from crm.exports.export import ExportOptions
 from crm.exports.funnel import STEPS, ExportDataError
 from crm.exports.holdout import holdout_fraction, is_held_out
-from tests.python.conftest import AS_OF, REPO, settings_for
+from tests.python.conftest import AS_OF, REPO, run_dbt, settings_for
 
 # --------------------------------------------------------------------------------------------
 # Pure helpers
@@ -617,17 +615,18 @@ def test_a_new_audience_is_one_sql_file_and_one_yml_entry(warehouse_copy, tmp_pa
         }
     )
     yml_path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    completed = run_dbt(
+        project,
+        tmp_path,
+        settings.as_env(),
+        "build",
+        "--select",
+        "repeat_and_loyal",
+        "--vars",
+        json.dumps({"as_of_date": AS_OF.isoformat()}),
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
     target = tmp_path / "target"
-    subprocess.run(
-        [
-            "dbt", "build", "--select", "repeat_and_loyal", "--project-dir", str(project),
-            "--profiles-dir", str(project), "--target-path", str(target),
-            "--vars", json.dumps({"as_of_date": AS_OF.isoformat()}),
-        ],
-        check=True,
-        env={**os.environ, **settings.as_env(), "DBT_LOG_PATH": str(tmp_path)},
-        capture_output=True,
-    )  # fmt: skip
     manifest = target / "manifest.json"
     new = next(a for a in discover_audiences(manifest) if a.name == "repeat_and_loyal")
     assert new.channels == ("email", "dm") and new.holdout_share == 0.2

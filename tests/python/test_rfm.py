@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import pytest
 
 from crm.settings import PROJECT_DIR
 from orchestration.run import run_nightly
-from tests.python.conftest import AS_OF, query, settings_for
+from tests.python.conftest import AS_OF, query, run_dbt, settings_for
 
 pytestmark = pytest.mark.slow
 
@@ -76,27 +73,13 @@ def test_editing_a_band_in_the_seed_csv_changes_the_groups(shop, tmp_path: Path)
     _set_band(seed, "f6_plus", "lower_bound", "8")
 
     before = query(settings, "select customer_id, frequency, rfm_group from marts.customer_rfm")
-    environment = {**os.environ, **settings.as_env(), "CRM_BUILD_PATH": str(warehouse)}
-    dbt = Path(sys.executable).parent / "dbt"
-    completed = subprocess.run(
-        [
-            str(dbt),
-            "build",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--vars",
-            json.dumps({"as_of_date": AS_OF.isoformat()}),
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = run_dbt(
+        project,
+        tmp_path,
+        {**settings.as_env(), "CRM_BUILD_PATH": str(warehouse)},
+        "build",
+        "--vars",
+        json.dumps({"as_of_date": AS_OF.isoformat()}),
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as conn:

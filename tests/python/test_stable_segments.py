@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +18,7 @@ import pytest
 
 from crm.settings import PROJECT_DIR, Settings
 from orchestration.run import run_nightly
-from tests.python.conftest import query, settings_for
+from tests.python.conftest import query, run_dbt, settings_for
 from tests.python.test_cdnow import cdnow_warehouse  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.slow
@@ -70,29 +67,16 @@ def _land_late_orders(landing: Path, customers: list[str]) -> None:
 
 
 def _dbt_full_refresh(settings: Settings, tmp_path: Path, select: str) -> None:
-    environment = {**os.environ, **settings.as_env()}
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--project-dir",
-            str(PROJECT_DIR),
-            "--profiles-dir",
-            str(PROJECT_DIR),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--log-path",
-            str(tmp_path / "logs"),
-            "--full-refresh",
-            "--select",
-            select,
-            "--vars",
-            json.dumps({"as_of_date": settings.as_of_date.isoformat()}),
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = run_dbt(
+        PROJECT_DIR,
+        tmp_path,
+        settings.as_env(),
+        "build",
+        "--full-refresh",
+        "--select",
+        select,
+        "--vars",
+        json.dumps({"as_of_date": settings.as_of_date.isoformat()}),
     )
     assert completed.returncode == 0, completed.stdout[-3000:]
 

@@ -1,7 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ staging_pre_hook('order_lines') }}",
+    )
+}}
+
 with
 
 source as (
-    select * from {{ source('shop', 'order_lines') }}
+    {{ staging_source('order_lines') }}
 ),
 
 renamed as (
@@ -38,7 +46,9 @@ final as (
         category,
         quantity,
         unit_price,
-        line_amount
+        line_amount,
+        _load_id,
+        {{ as_of_date() }} as _staged_as_of
     from versioned
     where version_rank = 1
 )

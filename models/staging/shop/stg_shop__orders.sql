@@ -1,7 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ staging_pre_hook('orders') }}",
+    )
+}}
+
 with
 
 source as (
-    select * from {{ source('shop', 'orders') }}
+    {{ staging_source('orders') }}
 ),
 
 renamed as (
@@ -48,7 +56,9 @@ final as (
         payment_method,
         coupon_code,
         is_subscription,
-        updated_at
+        updated_at,
+        _load_id,
+        {{ as_of_date() }} as _staged_as_of
     from versioned
     where
         version_rank = 1

@@ -1,7 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ staging_pre_hook('page_views') }}",
+    )
+}}
+
 with
 
 source as (
-    select * from {{ source('shop', 'page_views') }}
+    {{ staging_source('page_views') }}
 ),
 
 renamed as (
@@ -34,7 +42,9 @@ final as (
         page_type,
         sku,
         time_on_page_seconds,
-        scroll_depth_pct
+        scroll_depth_pct,
+        _load_id,
+        {{ as_of_date() }} as _staged_as_of
     from versioned
     where
         version_rank = 1

@@ -1,7 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ staging_pre_hook('returns') }}",
+    )
+}}
+
 with
 
 source as (
-    select * from {{ source('shop', 'returns') }}
+    {{ staging_source('returns') }}
 ),
 
 renamed as (
@@ -35,7 +43,9 @@ final as (
         cast(returned_at as date) as returned_date,
         quantity,
         refund_amount,
-        reason
+        reason,
+        _load_id,
+        {{ as_of_date() }} as _staged_as_of
     from versioned
     where
         version_rank = 1

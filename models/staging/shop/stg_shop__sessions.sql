@@ -1,7 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ staging_pre_hook('sessions') }}",
+    )
+}}
+
 with
 
 source as (
-    select * from {{ source('shop', 'sessions') }}
+    {{ staging_source('sessions') }}
 ),
 
 renamed as (
@@ -56,7 +64,9 @@ final as (
         campaign,
         device_type,
         is_converted,
-        order_id
+        order_id,
+        _load_id,
+        {{ as_of_date() }} as _staged_as_of
     from versioned
     where
         version_rank = 1

@@ -1,7 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ staging_pre_hook('shipments') }}",
+    )
+}}
+
 with
 
 source as (
-    select * from {{ source('shop', 'shipments') }}
+    {{ staging_source('shipments') }}
 ),
 
 renamed as (
@@ -32,7 +40,9 @@ final as (
         case
             when delivered_at < {{ as_of_cutoff() }} then delivered_at
         end as delivered_at,
-        carrier
+        carrier,
+        _load_id,
+        {{ as_of_date() }} as _staged_as_of
     from versioned
     where
         version_rank = 1
