@@ -4,12 +4,20 @@ For every file of a feed folder (``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, `
 
 1. The file's SHA-256 is looked up in the ledger: a file already seen (loaded or refused) is
    skipped, so re-landing a file changes nothing.
-2. Its rows are read as text with their line numbers (see ``reading``).
-3. A file that cannot be read, or lacks a required column, is refused: its rows (if any could be
+2. A Parquet file whose columns all have plain types (strings, integers, decimals, booleans,
+   dates, timestamps) and whose header is usable is loaded natively (``parquet_fast``): DuckDB
+   reads, types and checks it set-based, typed values are used as they are. Every other file
+   (CSV/TSV, other Parquet files, a Parquet file DuckDB cannot read to its end) takes the
+   row-parse path, steps 3 to 5; ``FileLoadReport.method`` says which path a file took.
+3. Its rows are read as text with their line numbers (see ``reading``).
+4. A file that cannot be read, or lacks a required column, is refused: its rows (if any could be
    read) go to the rejects table with the reason, and the ledger records the refusal.
-4. Otherwise each cell is parsed by the contract's rules (see ``parsing``); a row with a problem
-   goes to ``raw._rejects`` (file, line, first bad column, every reason, the row as JSON), the
-   others are appended to ``raw.<feed>`` with load metadata. Loaded + rejected = rows in the file.
+5. Otherwise each cell is parsed by the contract's rules (see ``parsing``).
+
+Either way each row is checked by the same rules (see ``checks``): a row with a problem goes to
+``raw._rejects`` (file, line, first bad column, every reason, the row as JSON), the others are
+appended to ``raw.<feed>`` with load metadata. Loaded + rejected = rows in the file; both paths
+load the same rows and reject the same rows for the same reasons.
 
 Each file is loaded in one transaction together with its ledger entry: a crash leaves no half
 file behind.
@@ -18,28 +26,40 @@ file behind.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from crm.contract import ACCEPTED_SUFFIXES, FEEDS, SQL_TYPES, Column, Feed
-from crm.loading.parsing import (
-    RANGE_WORDS,
-    TYPE_WORDS,
-    overflow_expr,
-    parse_expr,
-    quote_identifier,
-    quote_literal,
+from crm.contract import ACCEPTED_SUFFIXES, FEEDS, Feed
+from crm.loading.checks import json_object, row_checks, text_cell
+from crm.loading.parquet_fast import (
+    NATIVE_READ_ERRORS,
+    NativePlan,
+    duckdb_reads_as_planned,
+    load_native,
+    native_plan,
 )
-from crm.loading.reading import LINE_COLUMN, PROBLEM_COLUMN, FileRefused, ReadResult, read_batches
+from crm.loading.parsing import quote_identifier, quote_literal
+from crm.loading.reading import (
+    LINE_COLUMN,
+    PROBLEM_COLUMN,
+    FileRefused,
+    ReadResult,
+    is_parquet,
+    read_batches,
+)
 from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema, raw_table
 
 STAGE = "_landing_stage"
 TYPED = "_landing_typed"
 LINE = quote_identifier(LINE_COLUMN)
 PROBLEM = quote_identifier(PROBLEM_COLUMN)
+#: ``FileLoadReport.method``: typed in DuckDB straight from Parquet, or read as text and parsed.
+NATIVE = "parquet_native"
+ROW_PARSE = "row_parse"
 
 
 class LandingError(RuntimeError):
@@ -56,6 +76,8 @@ class FileLoadReport:
     rows_rejected: int = 0
     encoding: str = ""
     message: str = ""
+    #: How the rows were read: ``NATIVE`` or ``ROW_PARSE`` ("" when the file was skipped).
+    method: str = ""
 
 
 @dataclass
@@ -138,36 +160,42 @@ def load_file(
         return FileLoadReport(
             feed.name, source, "already_loaded", message=f"same content as {seen[0]}"
         )
-    info = ReadResult()
-    refusal = ""
-    try:
-        _stage_file(conn, path, info)
-    except FileRefused as exc:
-        refusal = str(exc)
-    rows_in_file = _count(conn, STAGE) if _exists(conn, STAGE) else 0
-    refusal = refusal or info.refusal
-    if not refusal:
-        missing = [c for c in feed.required_columns if c not in info.header]
-        if missing:
-            refusal = (
-                f"missing required column(s) {', '.join(missing)}; "
-                f"the header has {', '.join(info.header)}"
-            )
+    plan = native_plan(path, feed) if is_parquet(path) else None
+    if plan is not None and duckdb_reads_as_planned(conn, plan):
+        try:
+            return _load_natively(conn, feed, path, source, checksum, plan)
+        except NATIVE_READ_ERRORS:
+            pass  # damaged past its footer: the row-parse path keeps what it can read, refuses it
+    return _load_by_row_parse(conn, feed, path, source, checksum)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status: str
+    rows_in_file: int
+    loaded: int
+    rejected: int
+    message: str = ""
+
+
+def _record_in_ledger(
+    conn: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    path: Path,
+    source: str,
+    checksum: str,
+    encoding: str,
+    method: str,
+    write: Callable[[int, datetime], _Outcome],
+) -> FileLoadReport:
+    """Run ``write(load_id, now)`` and record its outcome in the ledger, in one transaction."""
     now = datetime.now()
     conn.execute("begin transaction")
     try:
         load_id = conn.execute(
             f"select coalesce(max(load_id), 0) + 1 from {LEDGER_TABLE}"
         ).fetchone()[0]  # type: ignore[index]
-        if refusal:
-            loaded, rejected = (
-                0,
-                _reject_whole_file(conn, feed, source, load_id, now, refusal, rows_in_file),
-            )
-            status = "refused"
-        else:
-            loaded, rejected = _insert_typed(conn, feed, source, load_id, now, info.header)
-            status = "loaded"
+        outcome = write(load_id, now)
         conn.execute(
             f"insert into {LEDGER_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -176,12 +204,12 @@ def load_file(
                 source,
                 checksum,
                 path.stat().st_size,
-                info.encoding,
-                rows_in_file,
-                loaded,
-                rejected,
-                status,
-                refusal or None,
+                encoding,
+                outcome.rows_in_file,
+                outcome.loaded,
+                outcome.rejected,
+                outcome.status,
+                outcome.message or None,
                 now,
             ],
         )
@@ -189,12 +217,69 @@ def load_file(
     except BaseException:
         conn.execute("rollback")
         raise
+    return FileLoadReport(
+        feed.name,
+        source,
+        outcome.status,
+        outcome.rows_in_file,
+        outcome.loaded,
+        outcome.rejected,
+        encoding,
+        outcome.message,
+        method,
+    )
+
+
+def _load_natively(
+    conn: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    path: Path,
+    source: str,
+    checksum: str,
+    plan: NativePlan,
+) -> FileLoadReport:
+    def write(load_id: int, now: datetime) -> _Outcome:
+        loaded, rejected = load_native(conn, plan, feed, source, load_id, now)
+        return _Outcome("loaded", plan.num_rows, loaded, rejected)
+
+    return _record_in_ledger(conn, feed, path, source, checksum, "parquet", NATIVE, write)
+
+
+def _load_by_row_parse(
+    conn: duckdb.DuckDBPyConnection, feed: Feed, path: Path, source: str, checksum: str
+) -> FileLoadReport:
+    info = ReadResult()
+    refusal = ""
+    try:
+        try:
+            _stage_file(conn, path, info)
+        except FileRefused as exc:
+            refusal = str(exc)
+        rows_in_file = _count(conn, STAGE) if _exists(conn, STAGE) else 0
+        refusal = refusal or info.refusal
+        if not refusal:
+            missing = [c for c in feed.required_columns if c not in info.header]
+            if missing:
+                refusal = (
+                    f"missing required column(s) {', '.join(missing)}; "
+                    f"the header has {', '.join(info.header)}"
+                )
+
+        def write(load_id: int, now: datetime) -> _Outcome:
+            if refusal:
+                rejected = _reject_whole_file(
+                    conn, feed, source, load_id, now, refusal, rows_in_file
+                )
+                return _Outcome("refused", rows_in_file, 0, rejected, refusal)
+            loaded, rejected = _insert_typed(conn, feed, source, load_id, now, info.header)
+            return _Outcome("loaded", rows_in_file, loaded, rejected)
+
+        return _record_in_ledger(
+            conn, feed, path, source, checksum, info.encoding, ROW_PARSE, write
+        )
     finally:
         conn.execute(f"drop table if exists {STAGE}")
         conn.execute(f"drop table if exists {TYPED}")
-    return FileLoadReport(
-        feed.name, source, status, rows_in_file, loaded, rejected, info.encoding, refusal
-    )
 
 
 def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -224,12 +309,7 @@ def _stage_file(conn: duckdb.DuckDBPyConnection, path: Path, info: ReadResult) -
 
 def _record_json(header: list[str], prefix: str = "") -> str:
     """The row as delivered, as a JSON object (kept with every reject)."""
-    if not header:
-        return "null"
-    fields = ", ".join(
-        f"{quote_literal(name)}: {prefix}{quote_identifier(name)}" for name in header
-    )
-    return f"cast(to_json({{{fields}}}) as varchar)"
+    return json_object([(name, f"{prefix}{quote_identifier(name)}") for name in header])
 
 
 def _reject_whole_file(
@@ -258,44 +338,6 @@ def _reject_whole_file(
     return rows_in_file
 
 
-def _column_checks(column: Column, header: list[str]) -> tuple[str, list[str]]:
-    """The typed expression of a contract column and the SQL of its possible problems."""
-    sql_type = SQL_TYPES[column.type]
-    if column.name not in header:
-        problems = [f"'{column.name}: required column is empty'"] if column.required else []
-        return f"cast(null as {sql_type})", problems
-    ref = quote_identifier(column.name)
-    typed = parse_expr(column.type, ref)
-    present = f"nullif(trim({ref}), '') is not null"
-    shown = f"'{column.name}: \"' || left({ref}, 60) || '\"'"
-    problems: list[str] = []
-    if column.required:
-        problems.append(
-            f"case when not ({present}) then '{column.name}: required value is missing' end"
-        )
-    if column.type != "text":
-        unreadable = f"{shown} || ' is not {TYPE_WORDS[column.type]}'"
-        if column.type in RANGE_WORDS:
-            unreadable = (
-                f"case when {overflow_expr(column.type, ref)} "
-                f"then {shown} || ' {RANGE_WORDS[column.type]}' else {unreadable} end"
-            )
-        problems.append(f"case when {present} and {typed} is null then {unreadable} end")
-    if column.allowed:
-        allowed = "(" + ", ".join(quote_literal(v) for v in column.allowed) + ")"
-        problems.append(
-            f"case when {present} and lower(trim({ref})) not in {allowed} "
-            f"then {shown} || ' is not one of {', '.join(column.allowed)}' end"
-        )
-    if column.minimum is not None:
-        op, words = (">", "greater than") if column.exclusive_minimum else (">=", "at least")
-        problems.append(
-            f"case when not ({typed} {op} {column.minimum}) "
-            f"then {shown} || ' must be {words} {column.minimum}' end"
-        )
-    return typed, problems
-
-
 def _insert_typed(
     conn: duckdb.DuckDBPyConnection,
     feed: Feed,
@@ -304,35 +346,22 @@ def _insert_typed(
     now: datetime,
     header: list[str],
 ) -> tuple[int, int]:
-    selects: list[str] = []
-    first_column: list[str] = []
-    reasons: list[str] = [PROBLEM]
-    for column in feed.columns:
-        typed, problems = _column_checks(column, header)
-        selects.append(f"{typed} as {quote_identifier(column.name)}")
-        if problems:
-            joined = f"concat_ws('; ', {', '.join(problems)})"
-            reasons.append(f"nullif({joined}, '')")
-            first_column.append(
-                f"case when nullif({joined}, '') is not null then {quote_literal(column.name)} end"
-            )
+    cells = {
+        c.name: text_cell(c.type, quote_identifier(c.name))
+        for c in feed.columns
+        if c.name in header
+    }
+    checks = row_checks(feed, cells, read_problem=PROBLEM)
     extras = [name for name in header if name not in feed.column_names]
-    extra_json = (
-        "cast(to_json({"
-        + ", ".join(f"{quote_literal(n)}: {quote_identifier(n)}" for n in extras)
-        + "}) as varchar)"
-        if extras
-        else "cast(null as varchar)"
-    )
     conn.execute(
         f"""
         create temp table {TYPED} as
         select
-          {", ".join(selects)},
+          {", ".join(checks.typed_columns)},
           {LINE} as _source_line,
-          {extra_json} as _extra_columns,
-          nullif(concat_ws('; ', {", ".join(reasons)}), '') as _reasons,
-          coalesce({", ".join(first_column) or "null"}) as _first_column
+          {_record_json(extras)} as _extra_columns,
+          {checks.reasons} as _reasons,
+          {checks.first_column} as _first_column
         from {STAGE}
         """
     )

@@ -6,7 +6,8 @@ each line is read as UTF-8 when it is valid UTF-8, else as CP932, so that a file
 loses nothing (CP932 Japanese text is practically never valid UTF-8, while UTF-8 text often is
 valid, garbled, CP932). Lines end at LF, CRLF or a lone CR. Parquet files are read with their row
 number as line number. Every value arrives as text; typing happens in SQL afterwards so that CSV
-and Parquet obey the same rules.
+and Parquet obey the same rules. This is the row-parse path: a Parquet file of plain column types
+is usually loaded natively instead (``parquet_fast``), with the same outcome.
 
 A file that cannot be used as a whole (damaged after some rows, UTF-16, an unreadable header) is
 still read as far as possible and ``ReadResult.refusal`` says why: the loader keeps the rows read
