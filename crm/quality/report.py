@@ -74,6 +74,8 @@ def _suite_section(data: dict[str, Any]) -> str:
         for r in data["results"]
     )
     frames = ", ".join(f"{escape(k)} {v:,} rows" for k, v in data["frame_rows"].items())
+    if data.get("scope"):
+        frames += f" ({escape(data['scope']['reason'])})"
     return (
         f'<h2 id="{escape(data["suite"])}">{escape(data["suite"])} — {status}</h2>'
         f'<p class="muted">asset {escape("/".join(data["target"]))}; {frames}; validated '

@@ -3,12 +3,25 @@ Expectations (ephemeral context, pandas datasource, one dataframe batch per fram
 result as JSON.
 
 GE's SQL datasource returns empty results on DuckDB, hence the pandas frames.
+
+Raw suites validate only the loads their gate has not passed yet. ``quality.gated_loads`` in the
+build database holds one row per feed: the feed's latest load (id and file SHA-256) when its
+suite last passed without a critical failure, the as-of date and suite digest of that run, and
+when (``record_gated_load``, called by the Dagster check). The next run reads the suite's
+``frames_since_mark`` with ``{gated_load_id}`` = that load (:func:`gate_scope`), so the pandas
+frame holds only the keys touched by later loads. Every row is validated instead when
+``CRM_QUALITY_FULL=1``, when the table or the feed's row is missing, when the suite's digest
+changed, when tonight's as-of date is before the mark's, or when the marked load is no longer in
+the ledger. A failed gate leaves the mark as it was; a re-run of the same night that changes
+nothing leaves the row exactly as it was (``validated_at`` included).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -33,6 +46,30 @@ STATISTICS = (
     "partial_unexpected_list",
 )
 PARTIAL_LIMIT = 10
+
+#: One row per raw feed: the load up to which its suite passed (see the module docstring).
+GATED_LOADS = "quality.gated_loads"
+#: ``1`` makes every raw suite validate every row (and re-mark the feeds when they pass).
+FULL_ENV = "CRM_QUALITY_FULL"
+
+
+@dataclass(frozen=True)
+class GateScope:
+    """Which loads of a raw feed a run of its suite validates."""
+
+    feed: str
+    #: Keys touched by loads after this one are validated; 0 = every key.
+    since_load_id: int
+    #: The feed's latest loaded file now: the mark written when the suite passes (0 = none).
+    through_load_id: int
+    through_file_sha256: str | None
+    suite_digest: str
+    #: Why, in words (shown in the JSON result and the HTML report).
+    reason: str
+
+    @property
+    def full(self) -> bool:
+        return self.since_load_id == 0
 
 
 @dataclass
@@ -63,6 +100,8 @@ class SuiteResult:
     tolerances: dict[str, Any]
     frame_rows: dict[str, int]
     results: list[ExpectationResult]
+    #: Raw suites: the loads validated (None for a mart suite).
+    scope: GateScope | None = None
 
     @property
     def critical_failures(self) -> list[ExpectationResult]:
@@ -84,27 +123,114 @@ class SuiteResult:
         return data
 
 
-def _sql(text: str, conn: duckdb.DuckDBPyConnection, as_of: date) -> str:
+def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, table = qualified.split(".")
+    found = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def _sql(
+    text: str, conn: duckdb.DuckDBPyConnection, as_of: date, scope: GateScope | None = None
+) -> str:
     history = (
         "(select null::date as as_of_date, null::varchar as rfm_group, null::double as share "
         "where false)"
     )
-    schema, table = SHARES_HISTORY.split(".")
-    exists = conn.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    if exists and exists[0]:
+    if _table_exists(conn, SHARES_HISTORY):
         history = SHARES_HISTORY
-    return text.replace("{as_of_date}", f"date '{as_of.isoformat()}'").replace(
-        "{rfm_shares_history}", history
+    gated = scope.since_load_id if scope is not None else 0
+    return (
+        text.replace("{as_of_date}", f"date '{as_of.isoformat()}'")
+        .replace("{rfm_shares_history}", history)
+        .replace("{gated_load_id}", str(int(gated)))
     )
 
 
+def full_validation_requested(env: dict[str, str] | None = None) -> bool:
+    """``CRM_QUALITY_FULL=1`` (or true/yes): raw suites validate every row tonight."""
+    value = (os.environ if env is None else env).get(FULL_ENV, "")
+    return value.strip().lower() in ("1", "true", "yes")
+
+
+def suite_digest(suite: Suite) -> str:
+    """A fingerprint of what a suite checks (SQL, expectations, tolerances): a mark made by
+    another version of the suite does not count."""
+    content = {
+        "frames": suite.frames,
+        "frames_since_mark": suite.frames_since_mark,
+        "expectations": [asdict(e) for e in suite.expectations],
+        "tolerances": suite.tolerances,
+    }
+    text = json.dumps(content, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _latest_loaded(conn: duckdb.DuckDBPyConnection, feed: str) -> tuple[int, str | None]:
+    row = conn.execute(
+        "select load_id, file_sha256 from raw._load_ledger where feed = ? and status = 'loaded' "
+        "order by load_id desc limit 1",
+        [feed],
+    ).fetchone()
+    return (int(row[0]), row[1]) if row else (0, None)
+
+
+def _mark_reason(
+    conn: duckdb.DuckDBPyConnection, feed: str, digest: str, as_of: date
+) -> tuple[int, str]:
+    """The feed's usable mark (0 when there is none) and why."""
+    if not _table_exists(conn, GATED_LOADS):
+        return 0, f"every row: no {GATED_LOADS} table"
+    mark = conn.execute(
+        f"select load_id, file_sha256, as_of_date, suite_digest from {GATED_LOADS} where feed = ?",
+        [feed],
+    ).fetchone()
+    if mark is None or not mark[0]:
+        return 0, "every row: no load of the feed has passed the gate yet"
+    load_id, sha256, marked_as_of, marked_digest = mark
+    if marked_digest != digest:
+        return 0, "every row: the suite changed since its last pass"
+    if as_of < marked_as_of:
+        return 0, f"every row: as of {as_of}, before the mark's {marked_as_of}"
+    in_ledger = conn.execute(
+        "select count(*) from raw._load_ledger where load_id = ? and feed = ? "
+        "and status = 'loaded' and file_sha256 = ?",
+        [load_id, feed, sha256],
+    ).fetchone()
+    if not (in_ledger and in_ledger[0]):
+        return 0, f"every row: the marked load {load_id} is no longer in the ledger"
+    return int(load_id), f"keys touched by loads after {load_id}"
+
+
+def gate_scope(
+    conn: duckdb.DuckDBPyConnection, suite: Suite, as_of: date, full: bool = False
+) -> GateScope | None:
+    """What a raw suite validates tonight (None for a suite without a gated feed)."""
+    if suite.gated_feed is None:
+        return None
+    feed = suite.gated_feed
+    digest = suite_digest(suite)
+    through, sha256 = _latest_loaded(conn, feed)
+    if full:
+        since, reason = 0, f"every row: {FULL_ENV}=1"
+    else:
+        since, reason = _mark_reason(conn, feed, digest, as_of)
+    return GateScope(feed, since, through, sha256, digest, reason)
+
+
 def read_frames(
-    conn: duckdb.DuckDBPyConnection, suite: Suite, as_of: date
+    conn: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    as_of: date,
+    scope: GateScope | None = None,
 ) -> dict[str, pd.DataFrame]:
-    return {name: conn.execute(_sql(sql, conn, as_of)).df() for name, sql in suite.frames.items()}
+    """Every frame of the suite; with a scope that has a mark, ``frames_since_mark`` instead."""
+    sources = dict(suite.frames)
+    if scope is not None and not scope.full:
+        sources.update(suite.frames_since_mark)
+    return {name: conn.execute(_sql(sql, conn, as_of, scope)).df() for name, sql in sources.items()}
 
 
 @cache
@@ -178,12 +304,22 @@ def validate_frames(suite: Suite, frames: dict[str, pd.DataFrame]) -> list[Expec
 
 
 def run_suite(
-    build_path: Path, suite: Suite, as_of: date, run_id: str | None = None
+    build_path: Path,
+    suite: Suite,
+    as_of: date,
+    run_id: str | None = None,
+    full: bool | None = None,
 ) -> SuiteResult:
-    """Read the suite's frames from the warehouse (read-only) and validate them."""
+    """Read the suite's frames from the warehouse (read-only) and validate them.
+
+    Raw suites read only the keys touched since their gate's mark, unless ``full`` (default:
+    ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`)."""
+    if full is None:
+        full = full_validation_requested()
     conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config(build_path))
     try:
-        frames = read_frames(conn, suite, as_of)
+        scope = gate_scope(conn, suite, as_of, full)
+        frames = read_frames(conn, suite, as_of, scope)
     finally:
         conn.close()
     return SuiteResult(
@@ -195,6 +331,7 @@ def run_suite(
         tolerances=_jsonable(suite.tolerances),
         frame_rows={name: len(frame) for name, frame in frames.items()},
         results=validate_frames(suite, frames),
+        scope=scope,
     )
 
 
@@ -264,3 +401,51 @@ def record_rfm_shares(build_path: Path, as_of: date) -> None:
         conn.execute("commit")
     finally:
         conn.close()
+
+
+def record_gated_load(build_path: Path, result: SuiteResult) -> bool:
+    """Mark the feed's loads validated by a raw suite that had no critical failure: its row in
+    ``quality.gated_loads`` becomes tonight's latest load, as-of date and suite digest.
+
+    A row that would not change keeps its ``validated_at``, so running the same night again
+    leaves the table exactly as it was. Returns whether a mark was written (False for a failed
+    suite or a mart suite)."""
+    scope = result.scope
+    if scope is None or not result.success:
+        return False
+    as_of = date.fromisoformat(result.as_of_date)
+    mark = [scope.through_load_id, scope.through_file_sha256, as_of, scope.suite_digest]
+    conn = duckdb.connect(str(build_path), config=duckdb_config(build_path))
+    try:
+        conn.execute("create schema if not exists quality")
+        conn.execute(
+            f"""
+            create table if not exists {GATED_LOADS} (
+                feed varchar not null,
+                load_id bigint not null,
+                file_sha256 varchar,
+                as_of_date date not null,
+                suite_digest varchar not null,
+                validated_at timestamp not null
+            )
+            """
+        )
+        conn.execute("begin transaction")
+        unchanged = conn.execute(
+            f"""
+            select count(*) from {GATED_LOADS}
+            where feed = ? and load_id = ? and file_sha256 is not distinct from ?
+                and as_of_date = ? and suite_digest = ?
+            """,
+            [scope.feed, *mark],
+        ).fetchone()
+        if not (unchanged and unchanged[0]):
+            conn.execute(f"delete from {GATED_LOADS} where feed = ?", [scope.feed])
+            conn.execute(
+                f"insert into {GATED_LOADS} values (?, ?, ?, ?, ?, now()::timestamp)",
+                [scope.feed, *mark],
+            )
+        conn.execute("commit")
+    finally:
+        conn.close()
+    return True

@@ -6,6 +6,10 @@ severity ERROR: when one fails, the downstream assets of the run (dbt models, ex
 publication) are skipped and an alert names the check. Warnings have severity WARN and never
 block. Each suite's result is kept as JSON in ``quality/<as-of date>/`` beside the warehouse,
 with an HTML summary of the night.
+
+A raw suite validates only the keys touched by loads its gate has not passed yet; when it has no
+critical failure, its feed's latest load is marked in ``quality.gated_loads`` (see
+:mod:`crm.quality.runner`; ``CRM_QUALITY_FULL=1`` validates every row).
 """
 
 from datetime import date
@@ -20,6 +24,7 @@ from crm.quality.runner import (
     ExpectationResult,
     SuiteResult,
     quality_dir_for,
+    record_gated_load,
     record_rfm_shares,
     run_suite,
     write_result,
@@ -134,6 +139,12 @@ def build_suite_check(suite: Suite) -> dg.AssetChecksDefinition:
         report = write_night_report(quality_dir, result.as_of_date)
         if suite is CUSTOMER_RFM:
             record_rfm_shares(build_path, as_of)
+        if result.scope is not None:
+            context.log.info(f"{suite.name}: validated {result.scope.reason}")
+            if record_gated_load(build_path, result):
+                context.log.info(
+                    f"{suite.name}: loads up to {result.scope.through_load_id} passed the gate"
+                )
         for failure in result.warning_failures:
             context.log.warning(f"{suite.name}: warning {failure.check_name} failed")
         if result.critical_failures:

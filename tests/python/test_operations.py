@@ -17,7 +17,14 @@ import pytest
 from crm.contract import FEEDS
 from crm.settings import TOKYO
 from orchestration.definitions import build_definitions, defs
-from orchestration.docs_site import docs_site_path, prune_dbt_run_folders
+from orchestration.docs_site import (
+    docs_key,
+    docs_key_path,
+    docs_site_path,
+    prune_dbt_run_folders,
+    record_docs_key,
+    regeneration_reason,
+)
 from orchestration.freshness import DATA_FRESHNESS_CHECK, data_freshness_result
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import nightly_cron, nightly_run_config, nightly_schedule
@@ -228,6 +235,7 @@ def test_nightly_run_writes_an_offline_dbt_docs_page(shop):
     settings, _ = shop
     page = docs_site_path(settings.build_path)
     html = page.read_text(encoding="utf-8")
+    assert docs_key_path(page).is_file()  # the key it was generated for, beside it
     assert "customer_facts" in html
     assert "stable_segments" in html
     external = re.findall(r"<(?:script|link)\b[^>]*(?:src|href)=[\"']?(?:https?:)?//", html)
@@ -244,3 +252,39 @@ def test_old_dbt_run_folders_are_pruned(tmp_path):
     removed = prune_dbt_run_folders(target, keep=5)
     assert sorted(removed) == sorted(runs[:3])
     assert all(p.exists() for p in keep_always + runs[3:])
+
+
+def test_the_docs_site_is_regenerated_only_when_the_project_or_catalog_changes(tmp_path):
+    project = tmp_path / "project"
+    for name in ("dbt_project.yml", "models/marts/facts.sql", "models/marts/_marts.yml"):
+        write_feed_file(project, str(Path(name).parent), Path(name).name, f"-- {name}\n")
+    model = project / "models" / "marts" / "facts.sql"
+    conn = duckdb.connect()
+    conn.execute("create schema marts")
+    conn.execute("create table marts.facts (customer_id varchar, net_sales decimal(18, 2))")
+    page = tmp_path / "docs" / "index.html"
+
+    key = docs_key(conn, project)
+    assert regeneration_reason(page, key) == "no page yet"
+    page.parent.mkdir()
+    page.write_text("<html>the docs</html>", encoding="utf-8")
+    assert regeneration_reason(page, key) == "no key recorded beside the page"
+    record_docs_key(page, key, "2025-06-30")
+    assert docs_key_path(page).name == "index.html.key"
+
+    # Key unchanged: keep the page, whatever the night (the as-of date is not in the key) and
+    # whatever happens outside the dbt project (Python tests, rows of the tables).
+    write_feed_file(project, "tests/python", "test_more.py", "def test(): pass\n")
+    conn.execute("insert into marts.facts values ('C1', 1200)")
+    assert regeneration_reason(page, docs_key(conn, project)) is None
+
+    # A model file changed: regenerate; changed back: the key matches again.
+    model.write_text("-- facts, edited\n", encoding="utf-8")
+    assert regeneration_reason(page, docs_key(conn, project)) == "project changed"
+    model.write_text("-- models/marts/facts.sql\n", encoding="utf-8")
+    assert regeneration_reason(page, docs_key(conn, project)) is None
+
+    # A relation's columns changed in the warehouse (the catalog): regenerate.
+    conn.execute("alter table marts.facts add column rfm_group varchar")
+    assert regeneration_reason(page, docs_key(conn, project)) == "catalog changed"
+    conn.close()

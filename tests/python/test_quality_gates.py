@@ -1,15 +1,22 @@
-"""Quality gates: expectations on small frames, then a failing night end to end.
+"""Quality gates: expectations on small frames, gate marks over several nights of one raw feed,
+then a failing night end to end.
 
-Night 1 is the session's generated shop (every gate passes, exports and the published file are
-written). Night 2 lands a broken orders file that loads but must fail a critical gate: the shop
-system's export wrote 0 in ``total_amount`` on every row (a column-mapping change upstream). The
-gate fails, dbt, the exports and the publication are skipped, yesterday's files stay
-byte-identical, and the alert names the failing check.
+The gate-mark nights run only ``raw/orders`` and its suite through Dagster (no dbt): each night
+validates the keys touched by the files the gate has not passed yet, a failed night's file is
+checked again the next night, and a re-run of the same night leaves ``quality.gated_loads`` as
+it was.
+
+Night 1 of the end-to-end test is the session's generated shop (every gate passes, exports and
+the published file are written). Night 2 lands a broken orders file that loads but must fail a
+critical gate: the shop system's export wrote 0 in ``total_amount`` on every row (a
+column-mapping change upstream). The gate fails, dbt, the exports and the publication are
+skipped, yesterday's files stay byte-identical, and the alert names the failing check.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -21,12 +28,19 @@ import pytest
 
 from crm.contract import FEEDS
 from crm.loading.tables import ensure_raw_schema
-from crm.quality.runner import quality_dir_for, read_frames, validate_frame, validate_frames
+from crm.quality.runner import (
+    GATED_LOADS,
+    quality_dir_for,
+    read_frames,
+    validate_frame,
+    validate_frames,
+)
 from crm.quality.suites import ALL_SUITES
 from crm.quality.suites.marts import CUSTOMER_RFM
 from crm.quality.suites.raw import build_raw_suite
+from orchestration.resources import WarehouseResource
 from orchestration.run import run_nightly
-from tests.python.conftest import AS_OF, query, settings_for
+from tests.python.conftest import AS_OF, query, settings_for, write_feed_file
 
 ORDERS = build_raw_suite(FEEDS["orders"])
 
@@ -117,6 +131,122 @@ def test_every_suite_has_critical_expectations_and_unique_names():
         names = [e.name for e in suite.expectations]
         assert len(names) == len(set(names)), suite.name
         assert any(e.critical for e in suite.expectations), suite.name
+
+
+# --------------------------------------------------------------------------------------------
+# Gate marks: each night validates only the keys touched by loads the gate has not passed
+
+ORDERS_HEADER = "order_id,customer_id,ordered_at,status,total_amount,updated_at"
+
+
+def _order(n: int, ordered_at: str, updated_at: str, total: int = 1200) -> str:
+    return f"O{n},C{n},{ordered_at},ordered,{total},{updated_at}"
+
+
+def _orders_night(
+    root: Path, night: date, file_name: str | None = None, rows: tuple[str, ...] = ()
+) -> tuple[dg.ExecuteInProcessResult, dict]:
+    """Land one orders file (none: a re-run) and run raw/orders with its quality gate as of
+    ``night``; return the run and the suite's JSON result."""
+    from orchestration.assets.landing import load_assets
+    from orchestration.assets.quality import quality_checks
+
+    landing = root / "landing"
+    if file_name:
+        write_feed_file(landing, "orders", file_name, "\n".join([ORDERS_HEADER, *rows]) + "\n")
+    warehouse = WarehouseResource(
+        warehouse_path=str(root / "warehouse.duckdb"),
+        build_path=str(root / "warehouse.build.duckdb"),
+        landing_dir=str(landing),
+        export_dir=str(root / "exports"),
+        as_of_date=night.isoformat(),
+    )
+    load = next(a for a in load_assets if dg.AssetKey(["raw", "orders"]) in a.keys)
+    gate = next(c for c in quality_checks if c.node_def.name == "quality_raw_orders")
+    result = dg.materialize([load, gate], resources={"warehouse": warehouse}, raise_on_error=False)
+    report = (
+        quality_dir_for(root / "warehouse.build.duckdb") / night.isoformat() / "raw_orders.json"
+    )
+    return result, json.loads(report.read_text(encoding="utf-8"))
+
+
+def _gated_orders(root: Path) -> tuple:
+    with duckdb.connect(str(root / "warehouse.build.duckdb"), read_only=True) as conn:
+        return conn.execute(f"select * from {GATED_LOADS} where feed = 'orders'").fetchone()
+
+
+def _latest_orders_load(root: Path) -> int:
+    with duckdb.connect(str(root / "warehouse.build.duckdb"), read_only=True) as conn:
+        sql = "select max(load_id) from raw._load_ledger where feed = 'orders'"
+        return conn.execute(sql).fetchone()[0]  # type: ignore[index]
+
+
+def test_each_night_validates_only_the_keys_its_new_files_touch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv("CRM_ALERT_LOG", raising=False)
+    monkeypatch.delenv("CRM_ALERT_WEBHOOK_URL", raising=False)
+    monkeypatch.delenv("CRM_QUALITY_FULL", raising=False)
+
+    # Night 1: no mark yet, every key is validated; the file's load becomes the mark.
+    night_1 = tuple(_order(n, "2025-07-01 10:00:00", "2025-07-01 10:00:00") for n in range(1, 6))
+    result, report = _orders_night(tmp_path, date(2025, 7, 1), "orders_1.csv", night_1)
+    assert result.success
+    assert report["frame_rows"]["in_force"] == 5
+    assert report["scope"]["since_load_id"] == 0
+    first_mark = _gated_orders(tmp_path)
+    assert first_mark[1] == _latest_orders_load(tmp_path)
+
+    # Night 2: two new orders and a newer version of O1: three keys, not the table's seven.
+    night_2 = (
+        _order(6, "2025-07-02 10:00:00", "2025-07-02 10:00:00"),
+        _order(7, "2025-07-02 11:00:00", "2025-07-02 11:00:00"),
+        _order(1, "2025-07-01 10:00:00", "2025-07-02 12:00:00", total=900),
+    )
+    result, report = _orders_night(tmp_path, date(2025, 7, 2), "orders_2.csv", night_2)
+    assert result.success
+    assert report["frame_rows"]["in_force"] == len(night_2)
+    assert report["scope"]["since_load_id"] == first_mark[1]
+    second_mark = _gated_orders(tmp_path)
+    assert second_mark[1] == _latest_orders_load(tmp_path) > first_mark[1]
+
+    # Night 3: O9 typed as 2099 fails a critical expectation; the mark does not move.
+    night_3 = (
+        _order(8, "2025-07-03 10:00:00", "2025-07-03 10:00:00"),
+        _order(9, "2099-07-03 10:00:00", "2025-07-03 10:00:00"),
+    )
+    result, report = _orders_night(tmp_path, date(2025, 7, 3), "orders_3.csv", night_3)
+    assert not result.success
+    assert report["critical_failures"] == ["ordered_at_not_in_future"]
+    assert report["frame_rows"]["in_force"] == 2
+    assert _gated_orders(tmp_path) == second_mark
+
+    # Night 4: a correction of O9 (newer updated_at) and a new O10. The failed file is checked
+    # again (O8 and O9) with the new one (O10); the correction supersedes O9's bad row.
+    night_4 = (
+        _order(9, "2025-07-03 10:00:00", "2025-07-04 09:00:00"),
+        _order(10, "2025-07-04 10:00:00", "2025-07-04 10:00:00"),
+    )
+    result, report = _orders_night(tmp_path, date(2025, 7, 4), "orders_4.csv", night_4)
+    assert result.success
+    assert report["scope"]["since_load_id"] == second_mark[1]
+    assert report["frame_rows"]["in_force"] == 3
+    fourth_mark = _gated_orders(tmp_path)
+    assert fourth_mark[1] == _latest_orders_load(tmp_path)
+
+    # The same night again: nothing new to validate, the mark row (validated_at too) unchanged.
+    result, report = _orders_night(tmp_path, date(2025, 7, 4))
+    assert result.success
+    assert report["frame_rows"]["in_force"] == 0
+    assert report["frame_rows"]["table"] == 1  # has_rows reads the whole table's count
+    assert _gated_orders(tmp_path) == fourth_mark
+
+    # CRM_QUALITY_FULL=1 validates every key in force again.
+    monkeypatch.setenv("CRM_QUALITY_FULL", "1")
+    result, report = _orders_night(tmp_path, date(2025, 7, 4))
+    assert result.success
+    assert report["frame_rows"]["in_force"] == 10
+    assert report["scope"]["since_load_id"] == 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,3 +364,11 @@ def test_a_broken_orders_file_fails_the_gate_and_keeps_yesterdays_files(
     assert "raw/orders" in alert and "make run" in alert
     report = quality_dir_for(tonight.build_path) / "2025-07-01" / "raw_orders.json"
     assert '"success": false' in report.read_text(encoding="utf-8")
+    # Only the keys of tonight's file were validated, and the gate's mark stayed on night 1.
+    assert json.loads(report.read_text(encoding="utf-8"))["frame_rows"]["in_force"] == 40
+    marks = query(
+        tonight,
+        f"select g.load_id, max(l.load_id) as latest from {GATED_LOADS} as g "
+        "join raw._load_ledger as l using (feed) where feed = 'orders' group by g.load_id",
+    )
+    assert (marks["load_id"] < marks["latest"]).all() and len(marks) == 1

@@ -1,14 +1,49 @@
 """One suite per raw feed, derived from the landing contract (crm/contract.py) plus tolerances.
 
-Frames (all read-only):
+Frames (all read-only; each reads only the columns its expectations use):
 
 * ``schema``: the columns of ``raw.<feed>``.
-* ``in_force``: the version of every key that is in force, as staging picks it (latest
-  ``updated_at``, then latest load); ties are kept, so two rows with the same key, version and
-  load (a duplicate key in one file) fail the uniqueness expectation. A correction file that
-  supersedes bad rows therefore clears the gate.
+* ``in_force``: the version in force of every key *touched by a load the gate has not passed
+  yet*, as staging picks it (latest ``updated_at``, then latest load); ties are kept, so two rows
+  with the same key, version and load (a duplicate key in one file) fail the uniqueness
+  expectation. A key is touched when it has a row in a load after the feed's mark in
+  ``quality.gated_loads`` (the feed's latest load when its suite last passed without a critical
+  failure, see :mod:`crm.quality.runner`); all versions of a touched key are ranked, so its
+  version in force is exactly the one of the whole table. Without a mark (the first night, the
+  table dropped, the suite changed, an earlier as-of date) or with ``CRM_QUALITY_FULL=1`` it
+  covers every key, as before. A failed gate leaves the mark where it was, so the next night
+  checks the same loads again plus the new ones; a correction file that supersedes the bad rows
+  (same keys, newer ``updated_at``) touches those keys and replaces their version in force, so
+  it clears the gate.
+* ``table``: the row count of ``raw.<feed>`` (required feeds only).
 * ``latest_load``: the rows of the feed's latest loaded file (``raw._load_ledger``).
 * ``ledger``: the latest loaded file of the feed with its ratio of rows to the previous one.
+
+What each expectation means now (the keys not touched since the mark passed these same
+expectations on an earlier night, and their version in force has not changed since):
+
+* ``required_columns_present`` (schema): unchanged, the raw table's columns.
+* ``<key>_not_null``, ``<column>_in_contract_set``, ``<column>_in_contract_range``,
+  ``<column>_after_min_date``, ``<column>_below_max_amount``, ``birth_date_plausible``: row by
+  row on the versions in force of the touched keys; together with the earlier nights this is
+  the same verdict as over the whole table.
+* ``<column>_not_in_future`` (and ``birth_date_not_in_future``): row by row; the limit only
+  grows with the as-of date, so a row that passed stays passed. A run for an as-of date before
+  the mark's re-validates every key.
+* ``key_unique_per_version``: duplicates can only be among the rows of one key, and every
+  version in force of a touched key is in the frame: the same verdict as over the whole table.
+* ``has_rows``: on the ``table`` frame (the whole raw table's row count), no longer on
+  ``in_force``, which is empty on a night without new files.
+* ``<amount>_not_negative`` (``mostly``): the share is now that of the *versions in force of
+  the touched keys*, i.e. of tonight's new and changed rows, no longer of the whole table (where
+  a broken file of a few thousand rows would be lost among millions). A night with few new rows
+  is judged on them alone: one negative amount among fewer than 1/(1 - mostly) of them fails.
+  Land a correction, or run once with ``CRM_QUALITY_FULL=1`` to judge the whole table as before.
+* ``total_amount_positive_in_latest_load`` (latest_load) and ``latest_load_rows_not_collapsed``
+  (ledger): unchanged, the latest file of the feed.
+
+A change to a suite (its SQL, expectations or tolerances) changes its digest, kept with the mark,
+so the next night re-validates every key against the new rules.
 """
 
 from __future__ import annotations
@@ -27,7 +62,8 @@ TOLERANCES: dict[str, Any] = {
     "min_date": "1980-01-01",
     # Birth dates before this are implausible (warning).
     "min_birth_date": "1900-01-01",
-    # Yen amounts: at least this share of the rows in force must be >= 0 (critical) ...
+    # Yen amounts: at least this share of the rows in force validated tonight (the keys touched
+    # by files the gate has not passed yet) must be >= 0 (critical) ...
     "amount_not_negative_mostly": 0.99,
     # ... and above this amount a value is suspicious (warning).
     "max_amount": 10_000_000,
@@ -67,34 +103,90 @@ def _select_column(column: Column) -> str:
     return name
 
 
-def _frames(feed: Feed, tol: dict[str, Any]) -> dict[str, str]:
+#: Kwargs of an expectation that name a column of its frame.
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+def frame_columns(expectations: list[Expectation], frame: str) -> set[str]:
+    """The columns of ``frame`` that its expectations read."""
+    found: set[str] = set()
+    for spec in expectations:
+        if spec.frame != frame:
+            continue
+        found.update(spec.kwargs[k] for k in _COLUMN_KWARGS if k in spec.kwargs)
+        found.update(spec.kwargs.get("column_list", ()))
+    return found
+
+
+def _helper_columns(tol: dict[str, Any]) -> dict[str, str]:
+    """Limits compared with the data by the date expectations, computed per row of in_force."""
+    return {
+        "_future_limit": "cast(greatest({as_of_date}, cast(_loaded_at as date)) as timestamp)"
+        f" + to_days({int(tol['future_days'])})",
+        "_as_of_limit": "cast({as_of_date} as timestamp) + to_days(1)",
+        "_min_date": f"timestamp '{tol['min_date']}'",
+        "_min_birth_date": f"timestamp '{tol['min_birth_date']}'",
+    }
+
+
+def _contract_columns(feed: Feed, needed: set[str]) -> list[Column]:
+    return [c for c in feed.columns if c.name in needed]
+
+
+def _in_force_sql(feed: Feed, tol: dict[str, Any], needed: set[str], since_mark: bool) -> str:
+    """The versions in force of every key (``since_mark``: of the keys with a row in a load
+    after ``{gated_load_id}``), with only the ``needed`` columns."""
     table = f"raw.{quote_identifier(feed.name)}"
-    columns = ", ".join(_select_column(c) for c in feed.columns)
     key = ", ".join(quote_identifier(k) for k in feed.key)
     version = _version_expression(feed)
-    in_force = f"""
-        with versions as (
+    helpers = {name: sql for name, sql in _helper_columns(tol).items() if name in needed}
+    inner = [_select_column(c) for c in _contract_columns(feed, needed)]
+    inner += [f"coalesce(cast({version} as varchar), '') as _version", "_load_id"]
+    if "_future_limit" in helpers:
+        inner.append("_loaded_at")
+    outer = [quote_identifier(c.name) for c in _contract_columns(feed, needed)]
+    outer += [c for c in ("_version", "_load_id") if c in needed]
+    outer += [f"{sql} as {name}" for name, sql in helpers.items()]
+    source = table
+    scope = ""
+    if since_mark:
+        matches = " and ".join(
+            f"r.{quote_identifier(k)} is not distinct from t.{quote_identifier(k)}"
+            for k in feed.key
+        )
+        scope = f"""
+        touched as (
+            select distinct {key} from {table} where _load_id > {{gated_load_id}}
+        ),
+        scope as (
+            select r.* from {table} as r semi join touched as t on {matches}
+        ),"""
+        source = "scope"
+    return f"""
+        with {scope}
+        versions as (
             select
-                {columns},
-                coalesce(cast({version} as varchar), '') as _version,
-                _load_id,
-                _loaded_at,
+                {", ".join(inner)},
                 rank() over (partition by {key} order by {version} desc nulls last, _load_id desc)
                     as _rank
-            from {table}
+            from {source}
         )
-        select
-            * exclude (_rank, _loaded_at),
-            cast(greatest({{as_of_date}}, cast(_loaded_at as date)) as timestamp)
-                + to_days({int(tol["future_days"])}) as _future_limit,
-            cast({{as_of_date}} as timestamp) + to_days(1) as _as_of_limit,
-            timestamp '{tol["min_date"]}' as _min_date,
-            timestamp '{tol["min_birth_date"]}' as _min_birth_date
+        select {", ".join(outer)}
         from versions
         where _rank = 1
     """
+
+
+def _frames(
+    feed: Feed, tol: dict[str, Any], expectations: list[Expectation]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The suite's frames, and those read instead when the feed has a gate mark."""
+    table = f"raw.{quote_identifier(feed.name)}"
+    in_force_columns = frame_columns(expectations, "in_force")
+    latest_needed = frame_columns(expectations, "latest_load")
+    latest_columns = [_select_column(c) for c in _contract_columns(feed, latest_needed)]
     latest = f"""
-        select {columns}, _load_id
+        select {", ".join([*latest_columns, "_load_id"])}
         from {table}
         where _load_id = (
             select max(load_id) from raw._load_ledger
@@ -117,12 +209,16 @@ def _frames(feed: Feed, tol: dict[str, Any]) -> dict[str, str]:
         from loads
         qualify load_id = max(load_id) over ()
     """
-    return {
+    frames = {
         "schema": f"select * from {table} limit 0",
-        "in_force": in_force,
-        "latest_load": latest,
-        "ledger": ledger,
+        "in_force": _in_force_sql(feed, tol, in_force_columns, since_mark=False),
     }
+    if frame_columns(expectations, "table"):
+        frames["table"] = f"select count(*) as rows_in_table from {table}"
+    frames["latest_load"] = latest
+    frames["ledger"] = ledger
+    since_mark = {"in_force": _in_force_sql(feed, tol, in_force_columns, since_mark=True)}
+    return frames, since_mark
 
 
 def _pair(name: str, a: str, b: str, severity: str, description: str) -> Expectation:
@@ -203,7 +299,8 @@ def _column_expectations(feed: Feed, column: Column, tol: dict[str, Any]) -> lis
                     {"column": name, "min_value": 0, "mostly": tol["amount_not_negative_mostly"]},
                     "in_force",
                     CRITICAL,
-                    f"{name} >= 0 on at least {tol['amount_not_negative_mostly']:.0%} of rows",
+                    f"{name} >= 0 on at least {tol['amount_not_negative_mostly']:.0%} of the "
+                    "new and changed rows in force",
                 )
             )
         found.append(
@@ -271,11 +368,11 @@ def build_raw_suite(feed: Feed) -> Suite:
         expectations.append(
             Expectation(
                 "has_rows",
-                "ExpectTableRowCountToBeBetween",
-                {"min_value": 1},
-                "in_force",
+                "ExpectColumnValuesToBeBetween",
+                {"column": "rows_in_table", "min_value": 1},
+                "table",
                 CRITICAL,
-                "the required feed is not empty",
+                "the required feed is not empty (the whole raw table)",
             )
         )
     for column in feed.columns:
@@ -308,13 +405,16 @@ def build_raw_suite(feed: Feed) -> Suite:
             "previous file of the feed",
         )
     )
+    frames, frames_since_mark = _frames(feed, tol, expectations)
     return Suite(
         name=f"raw_{feed.name}",
         target=("raw", feed.name),
-        frames=_frames(feed, tol),
+        frames=frames,
         expectations=tuple(expectations),
         tolerances=tol,
         description=f"raw.{feed.name}: {feed.description}",
+        gated_feed=feed.name,
+        frames_since_mark=frames_since_mark,
     )
 
 

@@ -1,4 +1,10 @@
-"""What a suite is: frames (SQL) and expectations (a Great Expectations type and its kwargs)."""
+"""What a suite is: frames (SQL) and expectations (a Great Expectations type and its kwargs).
+
+A raw suite also names its ``gated_feed``: when it passes, the runner marks the feed's latest
+load in ``quality.gated_loads``, and the next night reads ``frames_since_mark`` instead of the
+frames of the same name (only the keys touched by later loads, see
+:mod:`crm.quality.suites.raw`).
+"""
 
 from __future__ import annotations
 
@@ -42,3 +48,8 @@ class Suite:
     expectations: tuple[Expectation, ...]
     tolerances: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    #: Raw suites: the feed whose loads are marked in ``quality.gated_loads`` when it passes.
+    gated_feed: str | None = None
+    #: Frame name → SQL read instead of ``frames[name]`` when the feed has a mark;
+    #: ``{gated_load_id}`` is replaced by the marked load id.
+    frames_since_mark: dict[str, str] = field(default_factory=dict)
