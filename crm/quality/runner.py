@@ -14,6 +14,22 @@ frame holds only the keys touched by later loads. Every row is validated instead
 changed, when tonight's as-of date is before the mark's, or when the marked load is no longer in
 the ledger. A failed gate leaves the mark as it was; a re-run of the same night that changes
 nothing leaves the row exactly as it was (``validated_at`` included).
+
+Without a mark, ``in_force`` covers every key of the feed: hundreds of millions of rows for a
+large shop, far more than one pandas frame in the memory the night may use. A frame the suite
+names in ``chunked_frames`` is therefore read in ``n`` chunks, ``n = ceil(estimated rows /
+CRM_QUALITY_CHUNK_ROWS)`` (default 2,000,000; the estimate is a cheap ``count(*)`` of the raw
+table, or of its rows after the mark), chunk ``i`` being the keys whose hash is ``i`` modulo
+``n`` (:func:`crm.quality.suites.raw.chunk_predicate`). Chunks are streamed: one is read,
+validated and dropped before the next is read, so memory holds about one chunk. The selection
+is made on the raw rows before the ranking, and every version of a key (and every row that
+could duplicate it) lands in the same chunk, so each chunk's rows are exactly the frame's rows
+of its keys, and the chunks together are the frame. Every expectation allowed on a chunked frame
+judges rows one by one or within one key (``CHUNKABLE_TYPES`` in
+:mod:`crm.quality.suites.spec`), so its counts over the chunks add up to its counts over the
+whole frame: :func:`combine_results` sums them, recomputes the unexpected percent and the
+``mostly`` share from the sums, and keeps the first sample values. The JSON result gives each
+frame's total rows (``frame_rows``) and how many chunks it was read in (``frame_chunks``).
 """
 
 from __future__ import annotations
@@ -21,9 +37,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -33,7 +51,7 @@ import duckdb
 import pandas as pd
 
 from crm.quality.suites.marts import SHARES_HISTORY
-from crm.quality.suites.spec import Expectation, Suite
+from crm.quality.suites.spec import CHUNKABLE_TYPES, Expectation, Suite
 from crm.settings import TOKYO, duckdb_config
 
 #: Statistics kept from GE's result of each expectation.
@@ -51,6 +69,9 @@ PARTIAL_LIMIT = 10
 GATED_LOADS = "quality.gated_loads"
 #: ``1`` makes every raw suite validate every row (and re-mark the feeds when they pass).
 FULL_ENV = "CRM_QUALITY_FULL"
+#: About how many rows of a chunked frame are read and validated at once.
+CHUNK_ROWS_ENV = "CRM_QUALITY_CHUNK_ROWS"
+DEFAULT_CHUNK_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -98,7 +119,10 @@ class SuiteResult:
     validated_at: str
     run_id: str | None
     tolerances: dict[str, Any]
+    #: Frame name → its rows (over every chunk).
     frame_rows: dict[str, int]
+    #: Frame name → how many chunks it was read and validated in (1: whole).
+    frame_chunks: dict[str, int]
     results: list[ExpectationResult]
     #: Raw suites: the loads validated (None for a mart suite).
     scope: GateScope | None = None
@@ -133,8 +157,13 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 
 
 def _sql(
-    text: str, conn: duckdb.DuckDBPyConnection, as_of: date, scope: GateScope | None = None
+    text: str,
+    conn: duckdb.DuckDBPyConnection,
+    as_of: date,
+    scope: GateScope | None = None,
+    chunk: tuple[int, int] = (0, 1),
 ) -> str:
+    """The frame's SQL for tonight: ``chunk`` is (index, count) of a chunked frame."""
     history = (
         "(select null::date as as_of_date, null::varchar as rfm_group, null::double as share "
         "where false)"
@@ -146,6 +175,8 @@ def _sql(
         text.replace("{as_of_date}", f"date '{as_of.isoformat()}'")
         .replace("{rfm_shares_history}", history)
         .replace("{gated_load_id}", str(int(gated)))
+        .replace("{chunk_index}", str(int(chunk[0])))
+        .replace("{chunk_count}", str(int(chunk[1])))
     )
 
 
@@ -153,6 +184,20 @@ def full_validation_requested(env: dict[str, str] | None = None) -> bool:
     """``CRM_QUALITY_FULL=1`` (or true/yes): raw suites validate every row tonight."""
     value = (os.environ if env is None else env).get(FULL_ENV, "")
     return value.strip().lower() in ("1", "true", "yes")
+
+
+def chunk_rows_setting(env: dict[str, str] | None = None) -> int:
+    """``CRM_QUALITY_CHUNK_ROWS``: about how many rows of a chunked frame are validated at once."""
+    value = (os.environ if env is None else env).get(CHUNK_ROWS_ENV, "").strip()
+    if not value:
+        return DEFAULT_CHUNK_ROWS
+    try:
+        rows = int(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise ValueError(f"{CHUNK_ROWS_ENV} must be a positive number of rows, not {value!r}")
+    return rows
 
 
 def suite_digest(suite: Suite) -> str:
@@ -220,17 +265,59 @@ def gate_scope(
     return GateScope(feed, since, through, sha256, digest, reason)
 
 
+def _since_mark(scope: GateScope | None) -> bool:
+    return scope is not None and not scope.full
+
+
+def frame_sources(suite: Suite, scope: GateScope | None = None) -> dict[str, str]:
+    """Frame name → SQL: the suite's frames; with a scope that has a mark, ``frames_since_mark``
+    instead of those of the same name."""
+    sources = dict(suite.frames)
+    if _since_mark(scope):
+        sources.update(suite.frames_since_mark)
+    return sources
+
+
 def read_frames(
     conn: duckdb.DuckDBPyConnection,
     suite: Suite,
     as_of: date,
     scope: GateScope | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every frame of the suite; with a scope that has a mark, ``frames_since_mark`` instead."""
-    sources = dict(suite.frames)
-    if scope is not None and not scope.full:
-        sources.update(suite.frames_since_mark)
+    """Every frame of the suite, each whole (one chunk; :func:`run_suite` streams chunks)."""
+    sources = frame_sources(suite, scope)
     return {name: conn.execute(_sql(sql, conn, as_of, scope)).df() for name, sql in sources.items()}
+
+
+def chunk_count(
+    conn: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    frame: str,
+    as_of: date,
+    scope: GateScope | None,
+    chunk_rows: int,
+) -> int:
+    """How many chunks ``frame`` is read in: ``ceil(estimated rows / chunk_rows)``, at least 1;
+    always 1 for a frame the suite does not mark as chunked."""
+    chunking = suite.chunked_frames.get(frame)
+    if chunking is None:
+        return 1
+    sql = chunking.rows_estimate_since_mark if _since_mark(scope) else chunking.rows_estimate
+    row = conn.execute(_sql(sql, conn, as_of, scope)).fetchone()
+    estimate = int(row[0]) if row and row[0] else 0
+    return max(1, math.ceil(estimate / max(1, chunk_rows)))
+
+
+def iter_chunks(
+    conn: duckdb.DuckDBPyConnection,
+    sql: str,
+    as_of: date,
+    scope: GateScope | None,
+    chunks: int,
+) -> Iterator[pd.DataFrame]:
+    """The frame's chunks one after the other, each read only when the previous one is done."""
+    for index in range(chunks):
+        yield conn.execute(_sql(sql, conn, as_of, scope, (index, chunks))).df()
 
 
 @cache
@@ -243,6 +330,18 @@ def _gx_context() -> Any:
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     asset = context.data_sources.add_pandas("crm_quality").add_dataframe_asset("frame")
     return context, asset.add_batch_definition_whole_dataframe("whole_frame")
+
+
+def _release(batch: Any) -> None:
+    """Drop what GE's (shared) pandas execution engine keeps of a validated frame: the frame
+    itself and its cached metrics (a boolean series per map expectation, as long as the frame),
+    so that only one chunk is held at a time."""
+    engine = batch.data.execution_engine
+    engine.batch_manager.batch_data_cache.pop(batch.id, None)
+    engine.batch_manager.reset_batch_cache()
+    metric_cache = getattr(engine, "_metric_cache", None)
+    if isinstance(metric_cache, dict):
+        metric_cache.clear()
 
 
 def _jsonable(value: Any) -> Any:
@@ -259,11 +358,14 @@ def validate_frame(frame: pd.DataFrame, expectations: list[Expectation]) -> list
         cls = getattr(gx.expectations, spec.type)
         suite.add_expectation(cls(**spec.kwargs, meta={"position": position}))
     suite = context.suites.add(suite)
+    batch = None
     try:
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         validation = batch.validate(suite, result_format="SUMMARY")
     finally:
         context.suites.delete(suite.name)
+        if batch is not None:
+            _release(batch)
     by_position: dict[int, Any] = {
         int(r.expectation_config.meta["position"]): r for r in validation.results
     }
@@ -292,15 +394,133 @@ def validate_frame(frame: pd.DataFrame, expectations: list[Expectation]) -> list
     return results
 
 
-def validate_frames(suite: Suite, frames: dict[str, pd.DataFrame]) -> list[ExpectationResult]:
+def _by_frame(suite: Suite) -> dict[str, list[Expectation]]:
     by_frame: dict[str, list[Expectation]] = {}
     for spec in suite.expectations:
         by_frame.setdefault(spec.frame, []).append(spec)
+    return by_frame
+
+
+def validate_frames(suite: Suite, frames: dict[str, pd.DataFrame]) -> list[ExpectationResult]:
+    """Validate whole frames (as read by :func:`read_frames`); results in the suite's order."""
     done: dict[str, ExpectationResult] = {}
-    for frame_name, specs in by_frame.items():
+    for frame_name, specs in _by_frame(suite).items():
         for result in validate_frame(frames[frame_name], specs):
             done[result.name] = result
     return [done[spec.name] for spec in suite.expectations]
+
+
+def _unexpected_percent(element: int, missing: int | None, unexpected: int | None) -> float | None:
+    """GE's ``unexpected_percent`` of a map expectation: unexpected / non-missing x 100 (of every
+    row when the expectation counts no missing values); None when no row counts."""
+    if unexpected is None or element <= 0:
+        return None
+    if missing is None:
+        return unexpected / element * 100
+    considered = element - missing
+    return unexpected / considered * 100 if considered > 0 else None
+
+
+def _summed(parts: list[dict[str, Any]], key: str) -> int | None:
+    values = [p[key] for p in parts if p.get(key) is not None]
+    return sum(int(v) for v in values) if values else None
+
+
+def combine_results(spec: Expectation, parts: list[ExpectationResult]) -> ExpectationResult:
+    """One result of ``spec`` over a frame from its results over the frame's disjoint chunks.
+
+    Counts are summed; ``unexpected_percent`` is recomputed from the sums as GE does; with
+    ``mostly`` the success is that of the combined share of expected rows (GE: vacuously true
+    when no row counts), otherwise every chunk must succeed; the sample values are those of the
+    chunks in order, cut to ``PARTIAL_LIMIT``; a chunk's exception fails the result."""
+    if not parts:
+        raise ValueError(f"{spec.name}: no chunk results to combine")
+    if len(parts) == 1:
+        return parts[0]
+    if spec.type not in CHUNKABLE_TYPES:
+        raise ValueError(
+            f"{spec.name}: {spec.type} results cannot be combined over chunks; supported: "
+            + ", ".join(sorted(CHUNKABLE_TYPES))
+        )
+    stats = [p.statistics for p in parts]
+    if any(s.get("observed_value") is not None for s in stats):
+        raise ValueError(f"{spec.name}: an observed value cannot be combined over chunks")
+    element = _summed(stats, "element_count") or 0
+    missing = _summed(stats, "missing_count")
+    unexpected = _summed(stats, "unexpected_count")
+    combined: dict[str, Any] = {"element_count": element}
+    if missing is not None:
+        combined["missing_count"] = missing
+    if unexpected is not None:
+        combined["unexpected_count"] = unexpected
+    if any("unexpected_percent" in s for s in stats):
+        combined["unexpected_percent"] = _unexpected_percent(element, missing, unexpected)
+    if any("partial_unexpected_list" in s for s in stats):
+        sample = [v for s in stats for v in s.get("partial_unexpected_list") or []]
+        combined["partial_unexpected_list"] = sample[:PARTIAL_LIMIT]
+    exception = next((p.exception for p in parts if p.exception), None)
+    if exception is not None:
+        success = False
+    elif "mostly" in spec.kwargs:
+        considered = element - (missing or 0)
+        success = considered <= 0 or (considered - (unexpected or 0)) / considered >= float(
+            spec.kwargs["mostly"]
+        )
+    else:
+        success = all(p.success for p in parts)
+    return replace(parts[0], success=success, statistics=combined, exception=exception)
+
+
+@dataclass
+class FrameValidation:
+    """A frame validated chunk by chunk: its results (combined), rows and chunks."""
+
+    results: list[ExpectationResult]
+    rows: int
+    chunks: int
+
+
+def validate_chunks(chunks: Iterable[pd.DataFrame], specs: list[Expectation]) -> FrameValidation:
+    """Validate each chunk of a frame as it comes (none is kept), then combine the results."""
+    per_chunk: list[list[ExpectationResult]] = []
+    rows = read = 0
+    for frame in chunks:
+        rows += len(frame)
+        read += 1
+        if specs:
+            per_chunk.append(validate_frame(frame, specs))
+        del frame  # before the next chunk is read
+    results = [
+        combine_results(spec, [chunk[position] for chunk in per_chunk])
+        for position, spec in enumerate(specs)
+    ]
+    return FrameValidation(results, rows, read)
+
+
+def validate_suite(
+    conn: duckdb.DuckDBPyConnection,
+    suite: Suite,
+    as_of: date,
+    scope: GateScope | None,
+    chunk_rows: int,
+) -> tuple[list[ExpectationResult], dict[str, int], dict[str, int]]:
+    """Read and validate every frame of the suite, chunked frames chunk by chunk; returns the
+    results in the suite's order, and each frame's rows and chunks. A frame no expectation
+    reads is only counted (in DuckDB: the rows of a feed's latest file can be many)."""
+    by_frame = _by_frame(suite)
+    done: dict[str, ExpectationResult] = {}
+    rows: dict[str, int] = {}
+    chunks: dict[str, int] = {}
+    for name, sql in frame_sources(suite, scope).items():
+        if name not in by_frame:
+            found = conn.execute(f"select count(*) from (\n{_sql(sql, conn, as_of, scope)}\n)")
+            rows[name], chunks[name] = int((found.fetchone() or (0,))[0]), 1
+            continue
+        count = chunk_count(conn, suite, name, as_of, scope, chunk_rows)
+        validated = validate_chunks(iter_chunks(conn, sql, as_of, scope, count), by_frame[name])
+        rows[name], chunks[name] = validated.rows, validated.chunks
+        done.update((r.name, r) for r in validated.results)
+    return [done[spec.name] for spec in suite.expectations], rows, chunks
 
 
 def run_suite(
@@ -309,17 +529,21 @@ def run_suite(
     as_of: date,
     run_id: str | None = None,
     full: bool | None = None,
+    chunk_rows: int | None = None,
 ) -> SuiteResult:
-    """Read the suite's frames from the warehouse (read-only) and validate them.
+    """Read the suite's frames from the warehouse (read-only) and validate them, a chunked frame
+    chunk by chunk (about ``chunk_rows`` rows each, default ``CRM_QUALITY_CHUNK_ROWS``).
 
     Raw suites read only the keys touched since their gate's mark, unless ``full`` (default:
     ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`)."""
     if full is None:
         full = full_validation_requested()
+    if chunk_rows is None:
+        chunk_rows = chunk_rows_setting()
     conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config(build_path))
     try:
         scope = gate_scope(conn, suite, as_of, full)
-        frames = read_frames(conn, suite, as_of, scope)
+        results, frame_rows, frame_chunks = validate_suite(conn, suite, as_of, scope, chunk_rows)
     finally:
         conn.close()
     return SuiteResult(
@@ -329,8 +553,9 @@ def run_suite(
         validated_at=datetime.now(TOKYO).isoformat(timespec="seconds"),
         run_id=run_id,
         tolerances=_jsonable(suite.tolerances),
-        frame_rows={name: len(frame) for name, frame in frames.items()},
-        results=validate_frames(suite, frames),
+        frame_rows=frame_rows,
+        frame_chunks=frame_chunks,
+        results=results,
         scope=scope,
     )
 

@@ -15,6 +15,7 @@ skipped, yesterday's files stay byte-identical, and the alert names the failing 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -28,16 +29,24 @@ import pytest
 
 from crm.contract import FEEDS
 from crm.loading.tables import ensure_raw_schema
+from crm.quality.report import write_night_report
 from crm.quality.runner import (
     GATED_LOADS,
+    ExpectationResult,
+    chunk_rows_setting,
+    combine_results,
     quality_dir_for,
     read_frames,
+    run_suite,
+    suite_digest,
     validate_frame,
     validate_frames,
+    write_result,
 )
 from crm.quality.suites import ALL_SUITES
 from crm.quality.suites.marts import CUSTOMER_RFM
 from crm.quality.suites.raw import build_raw_suite
+from crm.quality.suites.spec import CRITICAL, Expectation
 from orchestration.resources import WarehouseResource
 from orchestration.run import run_nightly
 from tests.python.conftest import AS_OF, query, settings_for, write_feed_file
@@ -131,6 +140,239 @@ def test_every_suite_has_critical_expectations_and_unique_names():
         names = [e.name for e in suite.expectations]
         assert len(names) == len(set(names)), suite.name
         assert any(e.critical for e in suite.expectations), suite.name
+
+
+# --------------------------------------------------------------------------------------------
+# Large frames are validated in chunks of whole keys, with the same results as in one piece
+
+
+def _comparable(result: ExpectationResult) -> tuple:
+    """Success, statistics (the sample as a sorted list: chunks see rows in another order) and
+    exception of a result."""
+    stats = dict(result.statistics)
+    if "partial_unexpected_list" in stats:
+        sample = stats["partial_unexpected_list"]
+        stats["partial_unexpected_list"] = sorted(json.dumps(v, sort_keys=True) for v in sample)
+    return result.success, stats, result.exception
+
+
+def _load(conn: duckdb.DuckDBPyConnection, load_id: int, loaded: datetime, rows: list) -> None:
+    conn.execute(
+        "insert into raw._load_ledger values (?, 'orders', ?, ?, 1, 'utf-8', ?, ?, 0, 'loaded', "
+        "null, ?)",
+        [load_id, f"orders/{load_id}.csv", f"sha{load_id}", len(rows), len(rows), loaded],
+    )
+    for line, (order_id, ordered_at, status, total, updated_at) in enumerate(rows, start=1):
+        conn.execute(
+            "insert into raw.orders (order_id, customer_id, ordered_at, status, total_amount, "
+            "updated_at, _load_id, _source_file, _source_line, _loaded_at) "
+            "values (?, 'C1', ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                order_id,
+                ordered_at,
+                status,
+                total,
+                updated_at,
+                load_id,
+                f"orders/{load_id}.csv",
+                line,
+                loaded,
+            ],
+        )
+
+
+def _orders_with_problems(path: Path, marked: bool) -> Path:
+    """raw.orders with two loads; the second has a newer version of O1 with a negative amount,
+    an older version of O3 (the first load's stays in force), a duplicate key (O9 twice in the
+    file), a date in 2031, a status outside the contract and an empty key. ``marked``: the
+    first load passed the gate."""
+    conn = duckdb.connect(str(path))
+    ensure_raw_schema(conn)
+    day = "2025-06-28 10:00:00"
+    _load(
+        conn,
+        1,
+        datetime(2025, 6, 29, 3, 0),
+        [(f"O{n}", day, "ordered", 1000, day) for n in range(1, 9)],
+    )
+    later, earlier = "2025-06-30 09:00:00", "2025-06-27 09:00:00"
+    _load(
+        conn,
+        2,
+        datetime(2025, 6, 30, 3, 0),
+        [
+            ("O1", day, "shipped", -500, later),
+            ("O3", day, "cancelled", 1000, earlier),
+            ("O9", day, "ordered", 1000, later),
+            ("O9", day, "ordered", 1000, later),
+            ("O10", "2031-01-01 10:00:00", "ordered", 1000, later),
+            ("O11", day, "lost", 1000, later),
+            ("O12", day, None, 1000, later),
+            (None, day, "ordered", 1000, later),
+        ],
+    )
+    if marked:
+        conn.execute("create schema quality")
+        conn.execute(
+            f"create table {GATED_LOADS} as select 'orders' as feed, 1::bigint as load_id, "
+            "'sha1' as file_sha256, ?::date as as_of_date, ? as suite_digest, "
+            "now()::timestamp as validated_at",
+            [AS_OF, suite_digest(ORDERS)],
+        )
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize(("marked", "in_force"), [(False, 14), (True, 8)])
+def test_a_feed_validates_the_same_in_chunks_as_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marked: bool, in_force: int
+):
+    monkeypatch.delenv("CRM_QUALITY_FULL", raising=False)
+    monkeypatch.delenv("CRM_QUALITY_CHUNK_ROWS", raising=False)
+    build = _orders_with_problems(tmp_path / "build.duckdb", marked)
+    whole = run_suite(build, ORDERS, AS_OF)
+    monkeypatch.setenv("CRM_QUALITY_CHUNK_ROWS", "3")
+    chunked = run_suite(build, ORDERS, AS_OF)
+
+    assert whole.scope is not None and whole.scope.full is not marked
+    assert whole.frame_chunks["in_force"] == 1 and chunked.frame_chunks["in_force"] > 1
+    assert {k: v for k, v in chunked.frame_chunks.items() if k != "in_force"} == dict.fromkeys(
+        ("schema", "table", "latest_load", "ledger"), 1
+    )
+    assert chunked.frame_rows == whole.frame_rows and whole.frame_rows["in_force"] == in_force
+    assert {r.name: _comparable(r) for r in chunked.results} == {
+        r.name: _comparable(r) for r in whole.results
+    }
+    failed = {r.name for r in chunked.results if not r.success}
+    assert failed >= {
+        "order_id_not_null",
+        "key_unique_per_version",
+        "total_amount_not_negative",
+        "ordered_at_not_in_future",
+        "status_in_contract_set",
+    }
+    path = write_result(chunked, tmp_path / "quality")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["frame_chunks"]["in_force"] == chunked.frame_chunks["in_force"] > 1
+    assert data["frame_rows"]["in_force"] == in_force
+    html = write_night_report(tmp_path / "quality", AS_OF.isoformat()).read_text(encoding="utf-8")
+    assert f"in_force {in_force} rows in {data['frame_chunks']['in_force']} chunks" in html
+
+
+def test_a_mostly_share_is_judged_over_every_chunk_not_each():
+    spec = _expectation(ORDERS, "total_amount_not_negative")
+    assert spec.kwargs["mostly"] == 0.99
+
+    def frame(negative: int, positive: int, missing: int = 0) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"total_amount": [-1.0] * negative + [1.0] * positive + [None] * missing}
+        )
+
+    cases = [
+        # One chunk fails alone (1 negative in 10), the frame passes (1 in 1000).
+        ([frame(1, 9, 2), frame(0, 990, 3)], [False, True], True),
+        # One chunk passes alone (1 in 100), the other fails, so does the frame (2 in 110).
+        ([frame(1, 99, 5), frame(1, 9)], [True, False], False),
+        # Each passes, so does the frame: its share is a weighted mean of the chunks'.
+        ([frame(1, 99, 50), frame(1, 199), frame(0, 0, 4)], [True, True, True], True),
+    ]
+    for chunks, alone, together in cases:
+        parts = [validate_frame(chunk, [spec])[0] for chunk in chunks]
+        assert [p.success for p in parts] == alone
+        combined = combine_results(spec, parts)
+        whole = validate_frame(pd.concat(chunks, ignore_index=True), [spec])[0]
+        assert combined.success is together
+        assert _comparable(combined) == _comparable(whole)
+        stats = combined.statistics
+        considered = stats["element_count"] - stats["missing_count"]
+        assert stats["unexpected_percent"] == stats["unexpected_count"] / considered * 100
+
+
+def test_row_checks_add_up_over_chunks_with_gx_percentages():
+    specs = [
+        _expectation(ORDERS, "order_id_not_null"),
+        _expectation(ORDERS, "status_in_contract_set"),
+        _expectation(ORDERS, "ordered_at_not_in_future"),
+    ]
+    day, future = pd.Timestamp("2025-06-28"), pd.Timestamp("2031-01-01")
+    limit = pd.Timestamp("2025-07-01")
+    chunks = [
+        pd.DataFrame(
+            {
+                "order_id": ["A", None, "B"],
+                "status": ["ordered", "lost", None],
+                "ordered_at": [day, future, None],
+                "_future_limit": [limit] * 3,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "order_id": ["C", "D"],
+                "status": [None, None],
+                "ordered_at": [day, day],
+                "_future_limit": [limit] * 2,
+            }
+        ),
+        pd.DataFrame({"order_id": [], "status": [], "ordered_at": [], "_future_limit": []}).astype(
+            {
+                "order_id": object,
+                "status": object,
+                "ordered_at": "datetime64[ns]",
+                "_future_limit": "datetime64[ns]",
+            }
+        ),
+    ]
+    per_chunk = [validate_frame(chunk, specs) for chunk in chunks]
+    whole = validate_frame(pd.concat(chunks[:2], ignore_index=True), specs)
+    for position, spec in enumerate(specs):
+        combined = combine_results(spec, [results[position] for results in per_chunk])
+        assert _comparable(combined) == _comparable(whole[position]), spec.name
+    # One unexpected status among 2 present in 5 rows: the percent is of non-missing values.
+    status = whole[1].statistics
+    assert (status["element_count"], status["missing_count"]) == (5, 3)
+    assert status["unexpected_percent"] == 50.0
+
+
+def test_a_suite_refuses_what_cannot_be_combined_over_chunks():
+    row_count = Expectation(
+        "in_force_rows",
+        "ExpectTableRowCountToBeBetween",
+        {"min_value": 1},
+        "in_force",
+        CRITICAL,
+        "rows",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"in_force_rows .*Supported on a chunked frame: .*"
+        r"ExpectColumnValuesToBeBetween",
+    ):
+        dataclasses.replace(ORDERS, expectations=(*ORDERS.expectations, row_count))
+    unique_customer = Expectation(
+        "customer_unique",
+        "ExpectColumnValuesToBeUnique",
+        {"column": "customer_id"},
+        "in_force",
+        CRITICAL,
+        "one order per customer",
+    )
+    with pytest.raises(ValueError, match="does not include the chunk key order_id"):
+        dataclasses.replace(ORDERS, expectations=(*ORDERS.expectations, unique_customer))
+    # The same expectation on a frame read whole is fine.
+    dataclasses.replace(
+        ORDERS, expectations=(*ORDERS.expectations, dataclasses.replace(row_count, frame="table"))
+    )
+    parts = validate_frame(pd.DataFrame({"a": [1]}), [row_count]) * 2
+    with pytest.raises(ValueError, match="cannot be combined"):
+        combine_results(row_count, parts)
+
+
+def test_chunk_rows_setting():
+    assert chunk_rows_setting({}) == 2_000_000
+    assert chunk_rows_setting({"CRM_QUALITY_CHUNK_ROWS": "500_000"}) == 500_000
+    for bad in ("0", "-3", "many"):
+        with pytest.raises(ValueError, match="CRM_QUALITY_CHUNK_ROWS"):
+            chunk_rows_setting({"CRM_QUALITY_CHUNK_ROWS": bad})
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,10 +11,15 @@ Frames (all read-only; each reads only the columns its expectations use):
   failure, see :mod:`crm.quality.runner`); all versions of a touched key are ranked, so its
   version in force is exactly the one of the whole table. Without a mark (the first night, the
   table dropped, the suite changed, an earlier as-of date) or with ``CRM_QUALITY_FULL=1`` it
-  covers every key, as before. A failed gate leaves the mark where it was, so the next night
-  checks the same loads again plus the new ones; a correction file that supersedes the bad rows
-  (same keys, newer ``updated_at``) touches those keys and replaces their version in force, so
-  it clears the gate.
+  covers every key, as before: hundreds of millions of rows for a large shop, so the runner
+  reads it in chunks of about ``CRM_QUALITY_CHUNK_ROWS`` rows (``chunked_frames``): chunk ``i``
+  of ``n`` holds the keys whose hash (of the key as the frame shows it) is ``i`` modulo ``n``,
+  chosen on the raw rows before the ranking, so every version of a key, and every row that
+  could duplicate it, is ranked and validated in the same chunk, and the expectations' counts
+  over the chunks add up to those of the whole frame. A failed gate leaves the mark where it
+  was, so the next night checks the same loads again plus the new ones; a correction file that
+  supersedes the bad rows (same keys, newer ``updated_at``) touches those keys and replaces
+  their version in force, so it clears the gate.
 * ``table``: the row count of ``raw.<feed>`` (required feeds only).
 * ``latest_load``: the rows of the feed's latest loaded file (``raw._load_ledger``).
 * ``ledger``: the latest loaded file of the feed with its ratio of rows to the previous one.
@@ -52,7 +57,7 @@ from typing import Any
 
 from crm.contract import FEEDS, Column, Feed
 from crm.loading.parsing import quote_identifier
-from crm.quality.suites.spec import CRITICAL, WARNING, Expectation, Suite
+from crm.quality.suites.spec import CRITICAL, WARNING, ChunkedFrame, Expectation, Suite
 
 #: Tolerances of every raw suite (per feed overrides in ``FEED_TOLERANCES``).
 TOLERANCES: dict[str, Any] = {
@@ -92,15 +97,30 @@ def _version_expression(feed: Feed) -> str:
     return f"coalesce(updated_at, {fallback})" if fallback else "updated_at"
 
 
-def _select_column(column: Column) -> str:
+def _column_expression(column: Column) -> str:
+    """The column as the frames show it, computed from the raw column."""
     name = quote_identifier(column.name)
     if column.allowed is not None:
-        return f"lower(trim({name})) as {name}"
+        return f"lower(trim({name}))"
     if column.type in ("timestamp", "date"):
-        return f"cast({name} as timestamp) as {name}"
+        return f"cast({name} as timestamp)"
     if column.type == "yen":
-        return f"cast({name} as double) as {name}"
+        return f"cast({name} as double)"
     return name
+
+
+def _select_column(column: Column) -> str:
+    name = quote_identifier(column.name)
+    expression = _column_expression(column)
+    return name if expression == name else f"{expression} as {name}"
+
+
+def chunk_predicate(feed: Feed) -> str:
+    """Selects chunk ``{chunk_index}`` of ``{chunk_count}`` of the raw rows: a hash of the key as
+    the frame shows it (a function of the raw key, so every version of one key, and every row
+    whose key columns are equal in the frame, falls in the same chunk)."""
+    key = ", ".join(_column_expression(feed.column(k)) for k in feed.key)
+    return f"hash({key}) % {{chunk_count}} = {{chunk_index}}"
 
 
 #: Kwargs of an expectation that name a column of its frame.
@@ -135,7 +155,10 @@ def _contract_columns(feed: Feed, needed: set[str]) -> list[Column]:
 
 def _in_force_sql(feed: Feed, tol: dict[str, Any], needed: set[str], since_mark: bool) -> str:
     """The versions in force of every key (``since_mark``: of the keys with a row in a load
-    after ``{gated_load_id}``), with only the ``needed`` columns."""
+    after ``{gated_load_id}``) in chunk ``{chunk_index}`` of ``{chunk_count}``, with only the
+    ``needed`` columns. The chunk is chosen on the raw rows by their key before the ranking,
+    which ranks the rows of one key only: each chunk's versions in force are exactly those of
+    its keys over the whole table."""
     table = f"raw.{quote_identifier(feed.name)}"
     key = ", ".join(quote_identifier(k) for k in feed.key)
     version = _version_expression(feed)
@@ -147,7 +170,8 @@ def _in_force_sql(feed: Feed, tol: dict[str, Any], needed: set[str], since_mark:
     outer = [quote_identifier(c.name) for c in _contract_columns(feed, needed)]
     outer += [c for c in ("_version", "_load_id") if c in needed]
     outer += [f"{sql} as {name}" for name, sql in helpers.items()]
-    source = table
+    chunk = chunk_predicate(feed)
+    source = f"{table} where {chunk}"
     scope = ""
     if since_mark:
         matches = " and ".join(
@@ -156,7 +180,8 @@ def _in_force_sql(feed: Feed, tol: dict[str, Any], needed: set[str], since_mark:
         )
         scope = f"""
         touched as (
-            select distinct {key} from {table} where _load_id > {{gated_load_id}}
+            select distinct {key} from {table}
+            where _load_id > {{gated_load_id}} and {chunk}
         ),
         scope as (
             select r.* from {table} as r semi join touched as t on {matches}
@@ -219,6 +244,20 @@ def _frames(
     frames["ledger"] = ledger
     since_mark = {"in_force": _in_force_sql(feed, tol, in_force_columns, since_mark=True)}
     return frames, since_mark
+
+
+def _in_force_chunking(feed: Feed) -> ChunkedFrame:
+    """``in_force`` holds at most one row per raw row (one per key, but for ties), and the keys
+    touched since the mark have at least one row each after it: the counts below are cheap
+    estimates of its rows, DuckDB keeps a table's count in its metadata."""
+    table = f"raw.{quote_identifier(feed.name)}"
+    return ChunkedFrame(
+        key=feed.key,
+        rows_estimate=f"select count(*) from {table}",
+        rows_estimate_since_mark=(
+            f"select count(*) from {table} where _load_id > {{gated_load_id}}"
+        ),
+    )
 
 
 def _pair(name: str, a: str, b: str, severity: str, description: str) -> Expectation:
@@ -415,6 +454,7 @@ def build_raw_suite(feed: Feed) -> Suite:
         description=f"raw.{feed.name}: {feed.description}",
         gated_feed=feed.name,
         frames_since_mark=frames_since_mark,
+        chunked_frames={"in_force": _in_force_chunking(feed)},
     )
 
 
