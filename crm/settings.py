@@ -105,12 +105,12 @@ def duckdb_temp_dir(warehouse_path: Path | None = None) -> Path | None:
 def duckdb_config(warehouse_path: Path | None = None) -> dict[str, str]:
     """Memory and temp-directory settings for every DuckDB connection that writes.
 
-    ``CRM_DUCKDB_MEMORY_LIMIT`` (default 8GB) caps DuckDB's memory; beyond it DuckDB spills to
+    ``CRM_DUCKDB_MEMORY_LIMIT`` (default 6GB) caps DuckDB's memory; beyond it DuckDB spills to
     ``CRM_DUCKDB_TEMP_DIR`` (default: ``<warehouse file>.tmp`` beside the warehouse file, see
     ``duckdb_temp_dir``). ``CRM_DUCKDB_THREADS`` (default 2) sets DuckDB's worker threads.
     """
     config = {
-        "memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "8GB"),
+        "memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "6GB"),
         "threads": os.environ.get("CRM_DUCKDB_THREADS", "2"),
     }
     temp_dir = duckdb_temp_dir(warehouse_path)
