@@ -65,19 +65,24 @@
         {%- endfor %}
 {%- endmacro %}
 
+{#- `exists (...)`: the row of `relation` has a changed key. -#}
+{% macro staging_key_changed(feed, watermark, relation) -%}
+    exists (
+        select 1
+        from ({{ staging_changed_keys(feed, watermark) }}) as changed
+        where
+            {%- for key in incremental_staging_feed(feed)['keys'] %}
+            {% if not loop.first %}and {% endif %}changed.{{ key }} = {{ relation }}.{{ key }}
+            {%- endfor %}
+    )
+{%- endmacro %}
+
 {#- The source CTE's query: the raw rows of the changed keys (all rows when rebuilding). -#}
 {% macro staging_source(feed) -%}
     {%- set watermark = staging_watermark() -%}
     select * from {{ source('shop', feed) }} as source_rows
     {%- if watermark is not none %}
-    where exists (
-        select 1
-        from ({{ staging_changed_keys(feed, watermark) }}) as changed
-        where
-            {%- for key in incremental_staging_feed(feed)['keys'] %}
-            {% if not loop.first %}and {% endif %}changed.{{ key }} = source_rows.{{ key }}
-            {%- endfor %}
-    )
+    where {{ staging_key_changed(feed, watermark, 'source_rows') }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -86,14 +91,7 @@
     {%- set watermark = staging_watermark() -%}
     {%- if watermark is not none -%}
     delete from {{ this }}
-    where exists (
-        select 1
-        from ({{ staging_changed_keys(feed, watermark) }}) as changed
-        where
-            {%- for key in incremental_staging_feed(feed)['keys'] %}
-            {% if not loop.first %}and {% endif %}changed.{{ key }} = {{ this }}.{{ key }}
-            {%- endfor %}
-    )
+    where {{ staging_key_changed(feed, watermark, this) }}
     {%- elif is_incremental() -%}
     delete from {{ this }}
     {%- endif -%}
