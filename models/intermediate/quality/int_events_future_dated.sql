@@ -12,6 +12,7 @@
     'case when cast(_loaded_at as date) > ' ~ as_of_date()
     ~ ' then cast(_loaded_at as date) else ' ~ as_of_date() ~ ' end'
 ) -%}
+{%- set no_customer = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
 
 with
 
@@ -47,100 +48,32 @@ staged_sessions as (
     select * from {{ ref('stg_shop__sessions') }}
 ),
 
-future_orders as (
-    select
-        order_id as record_id,
-        order_id,
-        max(nullif(trim(customer_id), '')) as customer_id,
-        min(cast(ordered_at as date)) as event_date
-    from raw_orders
-    where cast(ordered_at as date) > {{ limit_date }}
-    group by order_id
-),
-
 unseen_orders as (
-    select
-        'orders' as feed,
-        future_orders.record_id,
-        future_orders.order_id,
-        future_orders.customer_id,
-        future_orders.event_date
-    from future_orders
-    left join staged_orders
-        on future_orders.record_id = staged_orders.order_id
-    where staged_orders.order_id is null
-),
-
-future_returns as (
-    select
-        return_id as record_id,
-        max(nullif(trim(order_id), '')) as order_id,
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        min(cast(returned_at as date)) as event_date
-    from raw_returns
-    where cast(returned_at as date) > {{ limit_date }}
-    group by return_id
+    {{ unseen_future_records(
+        'orders', 'raw_orders', 'staged_orders', 'order_id', 'ordered_at',
+        'order_id', "max(nullif(trim(customer_id), ''))", limit_date
+    ) }}
 ),
 
 unseen_returns as (
-    select
-        'returns' as feed,
-        future_returns.record_id,
-        future_returns.order_id,
-        future_returns.customer_id,
-        future_returns.event_date
-    from future_returns
-    left join staged_returns
-        on future_returns.record_id = staged_returns.return_id
-    where staged_returns.return_id is null
-),
-
-future_shipments as (
-    select
-        shipment_id as record_id,
-        max(nullif(trim(order_id), '')) as order_id,
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        min(cast(shipped_at as date)) as event_date
-    from raw_shipments
-    where cast(shipped_at as date) > {{ limit_date }}
-    group by shipment_id
+    {{ unseen_future_records(
+        'returns', 'raw_returns', 'staged_returns', 'return_id', 'returned_at',
+        "max(nullif(trim(order_id), ''))", no_customer, limit_date
+    ) }}
 ),
 
 unseen_shipments as (
-    select
-        'shipments' as feed,
-        future_shipments.record_id,
-        future_shipments.order_id,
-        future_shipments.customer_id,
-        future_shipments.event_date
-    from future_shipments
-    left join staged_shipments
-        on future_shipments.record_id = staged_shipments.shipment_id
-    where staged_shipments.shipment_id is null
-),
-
-future_sessions as (
-    select
-        session_id as record_id,
-        max(nullif(trim(order_id), '')) as order_id,
-        max(nullif(trim(customer_id), '')) as customer_id,
-        min(cast(started_at as date)) as event_date
-    from raw_sessions
-    where cast(started_at as date) > {{ limit_date }}
-    group by session_id
+    {{ unseen_future_records(
+        'shipments', 'raw_shipments', 'staged_shipments', 'shipment_id', 'shipped_at',
+        "max(nullif(trim(order_id), ''))", no_customer, limit_date
+    ) }}
 ),
 
 unseen_sessions as (
-    select
-        'sessions' as feed,
-        future_sessions.record_id,
-        future_sessions.order_id,
-        future_sessions.customer_id,
-        future_sessions.event_date
-    from future_sessions
-    left join staged_sessions
-        on future_sessions.record_id = staged_sessions.session_id
-    where staged_sessions.session_id is null
+    {{ unseen_future_records(
+        'sessions', 'raw_sessions', 'staged_sessions', 'session_id', 'started_at',
+        "max(nullif(trim(order_id), ''))", "max(nullif(trim(customer_id), ''))", limit_date
+    ) }}
 ),
 
 unioned as (
