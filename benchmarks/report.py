@@ -193,14 +193,15 @@ def render_markdown(report: Report) -> str:
         "",
         "## Phases (each in its own process)",
         "",
-        "| phase | wall s | peak RSS MB (tree) | peak MB (largest process) | rows | rows/s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| phase | wall s | peak RSS MB (tree) | peak MB (largest process) | rows | rows/s "
+        "| started (UTC) | commit |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, p in report["phases"].items():
         lines.append(
             f"| {name} | {_fmt(p['seconds'])} | {_fmt(p['peak_rss_tree_mb'])} | "
             f"{_fmt(p['peak_rss_process_mb'])} | {_fmt(p['rows'])} | "
-            f"{_fmt(p['rows_per_second'])} |"
+            f"{_fmt(p['rows_per_second'])} | {p.get('ran_at', '–')} | {p.get('commit', '–')} |"
         )
     lines += [
         "",

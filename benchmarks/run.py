@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -54,6 +55,8 @@ class Plan:
     only: tuple[str, ...] = ()
     #: dbt's target folder (a parsed manifest there is reused); default <work>/target.
     dbt_target: Path | None = None
+    #: Add the phases run now to the report already in the results folder (``--merge``).
+    merge: bool = False
 
     @property
     def history_end(self) -> date:
@@ -94,11 +97,35 @@ def _config(plan: Plan, fmt: str, as_of: date) -> dict[str, Any]:
     }
 
 
-def _summary(run: PhaseRun) -> dict[str, Any]:
+def code_version() -> str:
+    """The commit the benchmark runs (``+dirty`` with uncommitted changes), or ``unknown``."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=BENCH_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=BENCH_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def _summary(run: PhaseRun, ran_at: str, commit: str) -> dict[str, Any]:
     result = run.result
     rows = int(result.get("rows", 0) or 0)
     usage = result.get("getrusage", {})
     return {
+        "ran_at": ran_at,
+        "commit": commit,
         "seconds": round(run.seconds, 2),
         "peak_rss_tree_mb": run.peak_rss_tree_mb,
         "peak_rss_process_mb": max(usage.values()) if usage else None,
@@ -127,8 +154,10 @@ def plan_phases(plan: Plan) -> list[tuple[str, str, str, date]]:
 
 def run_benchmark(plan: Plan) -> dict[str, Any]:
     plan.work.mkdir(parents=True, exist_ok=True)
+    earlier = earlier_phases(plan) if plan.merge else {}
     phases: dict[str, dict[str, Any]] = {}
     failed = None
+    commit = code_version()
     for name, phase, fmt, as_of in plan_phases(plan):
         if plan.only and name not in plan.only:
             continue
@@ -136,13 +165,14 @@ def run_benchmark(plan: Plan) -> dict[str, Any]:
         config = plan.work / "config" / f"{name}.json"
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(json.dumps(_config(plan, fmt, as_of), indent=2))
+        ran_at = datetime.now(UTC).isoformat(timespec="seconds")
         run = run_phase(
             [phase, str(config)],
             _env(plan, fmt, as_of),
             plan.work / "logs" / f"{name}.log",
             plan.work / "results" / f"{name}.json",
         )
-        phases[name] = _summary(run)
+        phases[name] = _summary(run, ran_at, commit)
         print(
             f"[bench {plan.scale}] {name}: {run.seconds:.1f} s, "
             f"peak {run.peak_rss_tree_mb:,.0f} MB,"
@@ -152,11 +182,41 @@ def run_benchmark(plan: Plan) -> dict[str, Any]:
         if run.exit_code != 0:
             failed = name
             break
-    report = build_report(plan, phases)
+    order = [name for name, *_ in plan_phases(plan)]
+    kept = sorted(set(earlier) - set(phases), key=order.index)
+    merged = {**earlier, **phases}
+    report = build_report(plan, {name: merged[name] for name in order if name in merged})
+    if kept:
+        report["notes"].append(
+            "Merged (--merge): "
+            + ", ".join(f"{n} ({earlier[n].get('ran_at', '?')})" for n in kept)
+            + " from an earlier invocation on the same generated shop; each phase gives its "
+            "start time and commit."
+        )
     if failed:
         report["notes"].append(f"phase {failed} failed; see {plan.work / 'logs' / failed}.log")
     write_report(report, plan.results / plan.scale)
     return report
+
+
+def earlier_phases(plan: Plan) -> dict[str, dict[str, Any]]:
+    """The phases of the report already in the results folder, for ``--merge``; refused when
+    that report is of another shop (customers, days, seed or last day differ)."""
+    path = plan.results / plan.scale / "report.json"
+    if not path.exists():
+        return {}
+    report = json.loads(path.read_text())
+    scale = report.get("scale", {})
+    ours = {
+        "customers": plan.customers,
+        "days": plan.days,
+        "seed": plan.seed,
+        "end_date": plan.end_date.isoformat(),
+    }
+    theirs = {k: scale.get(k) for k in ours}
+    if theirs != ours:
+        raise SystemExit(f"--merge: {path} is of another shop ({theirs}), not of {ours}")
+    return dict(report.get("phases", {}))
 
 
 def _landed(phases: dict[str, dict[str, Any]]) -> dict[str, int]:
@@ -247,6 +307,12 @@ def main(argv: list[str] | None = None) -> int:
         "--phases", default="", help="comma-separated phase names to run (default: all)"
     )
     parser.add_argument("--dbt-target-path", type=Path, help="dbt target folder to use")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the phases of the report already in the results folder that are not run "
+        "now (same shop): a long benchmark can run in parts",
+    )
     args = parser.parse_args(argv)
     customers, days = SCALES[args.scale]
     plan = Plan(
@@ -260,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         results=args.results_dir.resolve(),
         only=tuple(p for p in args.phases.split(",") if p),
         dbt_target=args.dbt_target_path.resolve() if args.dbt_target_path else None,
+        merge=args.merge,
     )
     unknown = set(plan.only) - {name for name, *_ in plan_phases(plan)}
     if unknown:

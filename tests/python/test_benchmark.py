@@ -15,19 +15,23 @@ REPO = Path(__file__).resolve().parents[2]
 PHASES = ("generate_parquet", "full_build_parquet", "lower_bound", "pandas_peer")
 
 
-@pytest.mark.slow
-def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
+def _bench(tmp_path: Path, phases: tuple[str, ...], *extra: str) -> None:
     target = Path(os.environ.get("DBT_TARGET_PATH") or REPO / "target")  # reuse a parsed manifest
     done = subprocess.run(
         [
             sys.executable, "-m", "benchmarks.run", "--scale", "tiny",
             "--customers", "300", "--days", "60",
             "--work-dir", str(tmp_path / "work"), "--results-dir", str(tmp_path / "results"),
-            "--dbt-target-path", str(target), "--phases", ",".join(PHASES),
+            "--dbt-target-path", str(target), "--phases", ",".join(phases), *extra,
         ],
         cwd=REPO, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
+    _bench(tmp_path, PHASES)
     folder = tmp_path / "results" / "tiny"
     report = json.loads((folder / "report.json").read_text())
     assert "# Benchmark: scale tiny" in (folder / "report.md").read_text()
@@ -68,3 +72,18 @@ def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
     measured = {t["target"]: t["met"] for t in report["targets"]}
     assert measured["nightly incremental run"] is None  # not run here: no value, no verdict
     assert isinstance(measured["initial full build from Parquet"], bool)
+
+    # --merge: a later invocation adds or re-runs phases and keeps the others of the same shop
+    first = report["phases"]
+    assert all(p["ran_at"] and p["commit"] for p in first.values())
+    _bench(tmp_path, ("lower_bound",), "--merge")
+    merged = json.loads((folder / "report.json").read_text())
+    assert list(merged["phases"]) == list(first)
+    for name in PHASES:
+        kept = name != "lower_bound"
+        assert (merged["phases"][name] == first[name]) is kept, name
+    assert any(n.startswith("Merged (--merge): generate_parquet") for n in merged["notes"])
+    assert merged["peers"]["ratios"] and merged["targets"]  # computed over the merged phases
+    # ... and refuses to merge a report of another shop
+    with pytest.raises(AssertionError, match="another shop"):
+        _bench(tmp_path, ("lower_bound",), "--merge", "--seed", "7")
