@@ -1,3 +1,17 @@
+{#- Incremental: the rows of past month ends are written once and kept; each run adds the
+    month ends not yet in the table and replaces the as_of_date rows. A change of the rules
+    (this SQL, the band, group, score and stage seeds, rfm_axes, rfm_window_months) recomputes
+    every row (macros/utils/snapshot_history.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=['rfm_axes', 'rfm_window_months'],
+        pre_hook="{{ snapshot_history_pre_hook() }}",
+    )
+}}
+
 {%- set axes = var('rfm_axes') -%}
 {%- set axis_bands = {
     'rf': ('r_band', 'f_band'),
@@ -13,6 +27,7 @@ with
 
 rfm_values as (
     select * from {{ ref('int_customer_rfm_values_unioned') }}
+    {{ snapshot_dates_not_written() }}
 ),
 
 recency_bands as (
@@ -196,7 +211,8 @@ final as (
         ) as rfm_quintile_score,
         staged.lifecycle_stage,
         staged.lifecycle_stage_label_ja,
-        staged.lifecycle_stage_label_en
+        staged.lifecycle_stage_label_en,
+        '{{ rules_fingerprint() }}' as _rules_fingerprint
     from quintiles
     left join staged
         on

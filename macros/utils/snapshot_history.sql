@@ -1,0 +1,61 @@
+{#- Incremental history tables written once per snapshot date (customer_rfm_history).
+
+    Past snapshot dates (complete month ends) are final: the month-end snapshots they are
+    computed from are written once (int_customer_months_snapshotted). So an incremental run keeps
+    those rows and computes only the snapshot dates not in the table: a new month end, and the
+    run's as_of_date. Before it, the pre-hook deletes the rows that are not final:
+
+    - the rows of an earlier run's as_of_date (`is_as_of_date`),
+    - rows dated on or after the run's as_of_date (a run for an earlier date), and
+    - rows computed with other rules: every row stores a fingerprint (`_rules_fingerprint`) of
+      the model's SQL, the seeds it reads and the vars that shape it. Editing a band seed, the
+      group map or `rfm_axes` therefore recomputes the whole history on the next run, as a
+      full refresh would.
+
+    A change upstream of the snapshots (or in a macro) needs `--full-refresh`, as for every
+    incremental model. -#}
+
+{#- The fingerprint of the rules this model's rows are computed with: the model's own SQL, the
+    seeds it reads directly, and the vars named in its `rules_vars` config. -#}
+{% macro rules_fingerprint() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set parts = [model.unique_id ~ '=' ~ model.checksum.checksum] -%}
+    {%- for node_id in model.depends_on.nodes | sort if node_id.startswith('seed.') -%}
+        {%- do parts.append(node_id ~ '=' ~ graph.nodes[node_id].checksum.checksum) -%}
+    {%- endfor -%}
+    {%- for name in config.get('rules_vars', []) -%}
+        {%- do parts.append('var.' ~ name ~ '=' ~ tojson(var(name, ''))) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join(';'))) }}
+{%- endmacro %}
+
+{#- True when the run adds to the table (a dbt unit test of the model has no relation: it always
+    tests the full build). -#}
+{% macro is_incremental_history() -%}
+    {{ return(execute and this is not none and is_incremental()) }}
+{%- endmacro %}
+
+{#- The pre-hook: delete the rows that are not final (see above); every row when the table
+    predates the fingerprint column. -#}
+{% macro snapshot_history_pre_hook() -%}
+    {%- if is_incremental_history() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        delete from {{ this }}
+        {%- if '_rules_fingerprint' in columns %}
+        where
+            is_as_of_date
+            or snapshot_date >= {{ as_of_date() }}
+            or _rules_fingerprint <> '{{ rules_fingerprint() }}'
+            or _rules_fingerprint is null
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The model's filter: only the snapshot dates not (or no longer) in the table. -#}
+{% macro snapshot_dates_not_written() -%}
+    {%- if is_incremental_history() -%}
+        where snapshot_date not in (select distinct snapshot_date from {{ this }})
+    {%- endif -%}
+{%- endmacro %}

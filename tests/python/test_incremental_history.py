@@ -1,0 +1,109 @@
+"""The incremental RFM history (customer_rfm_history, macros/utils/snapshot_history.sql) equals a
+full rebuild: after a run for an earlier date, a run that adds month ends, and a change of the
+rules (rfm_axes), which must recompute the rows already written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+
+from crm.settings import PROJECT_DIR
+from tests.python.conftest import run_dbt
+
+HISTORY = "marts.customer_rfm_history"
+
+
+def _history(build: Path, tmp_path: Path, as_of: str, *flags: str, axes: str = "rf") -> None:
+    completed = run_dbt(
+        PROJECT_DIR,
+        tmp_path,
+        {"CRM_BUILD_PATH": str(build)},
+        "run",
+        "--select",
+        "+customer_rfm_history",
+        *flags,
+        "--vars",
+        json.dumps({"as_of_date": as_of, "rfm_axes": axes}),
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:]
+
+
+def _contents(build: Path, but: str = "") -> tuple[int, int, int]:
+    """Rows, snapshot dates and an order-independent hash of the history (but column ``but``)."""
+    columns = f"columns(* exclude ({but}))" if but else "columns(*)"
+    with duckdb.connect(str(build), read_only=True) as conn:
+        return conn.execute(
+            f"select count(*), count(distinct snapshot_date), sum(hash({columns})) from {HISTORY}"
+        ).fetchone()
+
+
+def _kept_marks(build: Path) -> int:
+    with duckdb.connect(str(build), read_only=True) as conn:
+        return conn.execute(
+            f"select count(*) from {HISTORY} where lifecycle_stage_label_en = 'kept'"
+        ).fetchone()[0]
+
+
+def test_incremental_history_equals_a_full_rebuild(shop, tmp_path: Path) -> None:
+    settings, _ = shop
+    as_of = settings.as_of_date
+    earlier = (as_of - timedelta(days=40)).isoformat()  # at least one month end before as_of
+    build, rebuilt = tmp_path / "incremental.duckdb", tmp_path / "rebuilt.duckdb"
+    shutil.copy2(settings.build_path, build)
+    shutil.copy2(settings.build_path, rebuilt)
+    with duckdb.connect(str(build), read_only=True) as conn:
+        built = conn.execute(f"select max(snapshot_date) from {HISTORY}").fetchone()[0]
+    assert built == as_of
+
+    # back to an earlier date: the rows on or after it go, the earlier month ends stay
+    _history(build, tmp_path / "back", earlier)
+    _history(rebuilt, tmp_path / "back_full", earlier, "--full-refresh")
+    assert _contents(build) == _contents(rebuilt)
+    with duckdb.connect(str(build), read_only=True) as conn:
+        latest = conn.execute(f"select max(snapshot_date) from {HISTORY}").fetchone()[0]
+    assert latest.isoformat() == earlier
+
+    # forward again: the month ends in between and the new as_of_date rows are added, and the
+    # rows already written are kept as they are (marked here, to tell kept from recomputed)
+    with duckdb.connect(str(build)) as conn:
+        conn.execute(
+            f"update {HISTORY} set lifecycle_stage_label_en = 'kept' "
+            f"where snapshot_date = (select min(snapshot_date) from {HISTORY})"
+        )
+    marked = _kept_marks(build)
+    assert marked > 0
+    _history(build, tmp_path / "forward", as_of.isoformat())
+    _history(rebuilt, tmp_path / "forward_full", as_of.isoformat(), "--full-refresh")
+    forward = _contents(build, but="lifecycle_stage_label_en")
+    assert forward == _contents(rebuilt, but="lifecycle_stage_label_en")
+    assert forward[1] >= _contents_dates_before(build, earlier) + 2
+    assert _kept_marks(build) == marked
+
+    # other rules: every kept row is recomputed (fm groups differ from rf groups somewhere)
+    with duckdb.connect(str(build), read_only=True) as conn:
+        rf_groups = conn.execute(
+            f"select snapshot_date, customer_id, rfm_group from {HISTORY} "
+            f"where snapshot_date < '{earlier}'"
+        ).fetchall()
+    _history(build, tmp_path / "fm", as_of.isoformat(), axes="fm")
+    _history(rebuilt, tmp_path / "fm_full", as_of.isoformat(), "--full-refresh", axes="fm")
+    assert _contents(build) == _contents(rebuilt)
+    assert _kept_marks(build) == 0  # recomputed
+    with duckdb.connect(str(build), read_only=True) as conn:
+        fm_groups = conn.execute(
+            f"select snapshot_date, customer_id, rfm_group from {HISTORY} "
+            f"where snapshot_date < '{earlier}'"
+        ).fetchall()
+    assert len(fm_groups) == len(rf_groups) > 0
+    assert set(fm_groups) != set(rf_groups)
+
+
+def _contents_dates_before(build: Path, day: str) -> int:
+    with duckdb.connect(str(build), read_only=True) as conn:
+        return conn.execute(
+            f"select count(distinct snapshot_date) from {HISTORY} where snapshot_date < '{day}'"
+        ).fetchone()[0]
