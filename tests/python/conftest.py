@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from crm.settings import Settings
+from crm.settings import PROJECT_DIR, Settings
 
 # dagster-dbt starts `dbt` as a child process: use the one installed beside this Python.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
@@ -48,6 +48,12 @@ def run_dbt(
         text=True,
         check=False,
     )
+
+
+def dbt_on_build(build: Path, tmp_path: Path, *args: str) -> None:
+    """`dbt <args>` on this project and the warehouse file ``build``; must succeed."""
+    completed = run_dbt(PROJECT_DIR, tmp_path, {"CRM_BUILD_PATH": str(build)}, *args)
+    assert completed.returncode == 0, completed.stdout[-3000:]
 
 
 @pytest.fixture

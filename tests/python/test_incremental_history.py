@@ -11,17 +11,15 @@ from pathlib import Path
 
 import duckdb
 
-from crm.settings import PROJECT_DIR
-from tests.python.conftest import run_dbt
+from tests.python.conftest import dbt_on_build
 
 HISTORY = "marts.customer_rfm_history"
 
 
 def _history(build: Path, tmp_path: Path, as_of: str, *flags: str, axes: str = "rf") -> None:
-    completed = run_dbt(
-        PROJECT_DIR,
+    dbt_on_build(
+        build,
         tmp_path,
-        {"CRM_BUILD_PATH": str(build)},
         "run",
         "--select",
         "+customer_rfm_history",
@@ -29,7 +27,6 @@ def _history(build: Path, tmp_path: Path, as_of: str, *flags: str, axes: str = "
         "--vars",
         json.dumps({"as_of_date": as_of, "rfm_axes": axes}),
     )
-    assert completed.returncode == 0, completed.stdout[-3000:]
 
 
 def _contents(build: Path, but: str = "") -> tuple[int, int, int]:

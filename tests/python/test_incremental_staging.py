@@ -10,17 +10,15 @@ from pathlib import Path
 
 import duckdb
 
-from crm.settings import PROJECT_DIR
-from tests.python.conftest import run_dbt
+from tests.python.conftest import dbt_on_build
 
 FEEDS = ("orders", "order_lines", "shipments", "returns", "sessions", "page_views")
 
 
 def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
-    completed = run_dbt(
-        PROJECT_DIR,
+    dbt_on_build(
+        build,
         tmp_path,
-        {"CRM_BUILD_PATH": str(build)},
         "run",
         "--select",
         "staging",
@@ -28,7 +26,6 @@ def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
         "--vars",
         json.dumps({"as_of_date": as_of}),
     )
-    assert completed.returncode == 0, completed.stdout[-3000:]
 
 
 def _contents(build: Path) -> dict[str, tuple[int, int]]:
