@@ -1,5 +1,7 @@
-"""Incremental staging (macros/utils/incremental_staging.sql) equals a full rebuild: after new
-loads, a late correction and a later as-of date; and after a run for an earlier as-of date."""
+"""Incremental staging (macros/utils/incremental_staging.sql) and the incremental web models
+(macros/utils/incremental_web.sql) equal a full rebuild: after new loads, late corrections (an
+order; a session moved to another visitor and customer) and a later as-of date; and after a run
+for an earlier as-of date."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import duckdb
 from tests.python.conftest import dbt_on_build
 
 FEEDS = ("orders", "order_lines", "shipments", "returns", "sessions", "page_views")
+WEB = ("int_sessions_attributed", "int_visitors_aggregated", "int_customers_web_aggregated")
 
 
 def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
@@ -22,6 +25,7 @@ def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
         "run",
         "--select",
         "staging",
+        *WEB,
         *flags,
         "--vars",
         json.dumps({"as_of_date": as_of}),
@@ -29,16 +33,54 @@ def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
 
 
 def _contents(build: Path) -> dict[str, tuple[int, int]]:
-    """Rows and an order-independent hash of every incremental staging table (but the date of
-    the run that last picked each row, which differs by design)."""
+    """Rows and an order-independent hash of every incremental staging and web table (but the
+    run metadata, which differs by design: the date of the run that last wrote each row, and in
+    the web tables the newest load that run read)."""
+    tables = {f"staging.stg_shop__{feed}": "_staged_as_of" for feed in FEEDS}
+    tables |= {f"intermediate.{model}": "_staged_as_of, _load_id" for model in WEB}
     with duckdb.connect(str(build), read_only=True) as conn:
         return {
-            feed: conn.execute(
-                "select count(*), sum(hash(columns(* exclude (_staged_as_of)))) "
-                f"from staging.stg_shop__{feed}"
+            table: conn.execute(
+                f"select count(*), sum(hash(columns(* exclude ({metadata})))) from {table}"
             ).fetchone()
-            for feed in FEEDS
+            for table, metadata in tables.items()
         }
+
+
+def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tuple]:
+    """Mark one row of each web aggregate that the next run must keep (a visitor, and a
+    customer, with no session or page view loaded or dated after ``since`` nor in the newest
+    loads): table -> (key column, key value, the original main_device_type)."""
+    recent = f"""
+        select visitor_id from raw.sessions
+        where
+            started_at >= '{since}' or updated_at >= '{since}'
+            or _load_id >= (select min(_load_id) from raw.sessions where started_at >= '{since}')
+            or session_id in (
+                select session_id from raw.page_views
+                where viewed_at >= '{since}' or _load_id >= (
+                    select min(_load_id) from raw.page_views where viewed_at >= '{since}'
+                )
+            )
+    """
+    picks = {
+        "intermediate.int_visitors_aggregated": ("visitor_id", f"({recent})"),
+        "intermediate.int_customers_web_aggregated": (
+            "customer_id",
+            f"(select customer_id from raw.sessions where visitor_id in ({recent}))",
+        ),
+    }
+    marks = {}
+    for table, (key, touched) in picks.items():
+        value, original = conn.execute(
+            f"select {key}, main_device_type from {table} "
+            f"where {key} not in (select * from {touched} as t where t.{key} is not null) "
+            "and main_device_type is not null "
+            f"order by {key} limit 1"
+        ).fetchone()
+        conn.execute(f"update {table} set main_device_type = 'kept' where {key} = ?", [value])
+        marks[table] = (key, value, original)
+    return marks
 
 
 def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None:
@@ -71,6 +113,29 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
             where order_id = (select min(order_id) from raw.orders)
             """
         )
+        # ... and of an identified session: moved to another visitor (one of an anonymous
+        # session) and to another customer, so attribution changes for both visitors
+        moved = conn.execute(
+            """
+            select
+                (select min(session_id) from raw.sessions where customer_id is not null),
+                (select min(visitor_id) from raw.sessions where customer_id is null),
+                (select max(customer_id) from raw.sessions)
+            """
+        ).fetchone()
+        conn.execute(
+            f"""
+            insert into held.sessions
+            select * replace (
+                '{moved[1]}' as visitor_id,
+                '{moved[2]}' as customer_id,
+                timestamp '{as_of.isoformat()} 09:00:00' as updated_at,
+                (select max(load_id) + 2 from raw._load_ledger) as _load_id
+            )
+            from raw.sessions
+            where session_id = '{moved[0]}'
+            """
+        )
         held = sum(conn.execute(f"select count(*) from held.{f}").fetchone()[0] for f in FEEDS)
     assert held > 0
 
@@ -79,11 +144,21 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
         for feed in FEEDS:
             conn.execute(f"insert into raw.{feed} select * from held.{feed}")
         conn.execute("drop schema held cascade")
+        marks = _mark_untouched(conn, earlier)
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy2(build, rebuilt)
 
     _staging(build, tmp_path / "incremental", as_of.isoformat())
     _staging(rebuilt, tmp_path / "full", as_of.isoformat(), "--full-refresh")
+    with duckdb.connect(str(build)) as conn:  # the untouched rows were kept, not recomputed
+        for table, (key, value, original) in marks.items():
+            kept = conn.execute(
+                f"select main_device_type from {table} where {key} = ?", [value]
+            ).fetchone()
+            assert kept == ("kept",), table
+            conn.execute(
+                f"update {table} set main_device_type = ? where {key} = ?", [original, value]
+            )
     assert _contents(build) == _contents(rebuilt)
     with duckdb.connect(str(build), read_only=True) as conn:
         corrected = conn.execute(
@@ -91,6 +166,12 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
             f"where updated_at = timestamp '{as_of.isoformat()} 09:00:00'"
         ).fetchone()[0]
     assert corrected >= 1
+    with duckdb.connect(str(build), read_only=True) as conn:
+        attributed = conn.execute(
+            "select visitor_id, customer_id from intermediate.int_sessions_attributed "
+            f"where session_id = '{moved[0]}'"
+        ).fetchone()
+    assert attributed == (moved[1], moved[2])
 
     # a run for an earlier date rebuilds: nothing after that date stays behind
     _staging(build, tmp_path / "back", earlier)

@@ -1,7 +1,18 @@
+{#- Incremental by visitor: a run re-attributes only the sessions of the visitors tonight's rows
+    touch (macros/utils/incremental_web.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ web_pre_hook('visitor', 'visitor_id', ['sessions']) }}",
+    )
+}}
+
 with
 
 sessions as (
     select * from {{ ref('stg_shop__sessions') }}
+    where {{ web_touched('visitor', 'visitor_id', ['sessions']) }}
 ),
 
 identified_sessions as (
@@ -40,7 +51,9 @@ final as (
         sessions.campaign,
         sessions.device_type,
         sessions.is_converted,
-        sessions.order_id
+        sessions.order_id,
+        {{ newest_staged_load([ref('stg_shop__sessions')]) }} as _load_id,
+        {{ as_of_date() }} as _staged_as_of
     from sessions
     left join visitor_customers
         on sessions.visitor_id = visitor_customers.visitor_id

@@ -16,8 +16,8 @@ sessions as (
     select * from {{ ref('int_sessions_attributed') }}
 ),
 
-page_views as (
-    select * from {{ ref('stg_shop__page_views') }}
+web_activity as (
+    select * from {{ ref('int_customers_web_aggregated') }}
 ),
 
 members as (
@@ -124,51 +124,6 @@ feeds as (
         (select count(*) from shipments) > 0 as has_shipment_feed
 ),
 
-customer_sessions as (
-    select * from sessions
-    where customer_id is not null
-),
-
-web_activity as (
-    select
-        customer_id,
-        count(*) as visits,
-        sum(coalesce(page_views, 0)) as page_views,
-        sum(coalesce(duration_seconds, 0)) as time_on_site_seconds,
-        max(started_date) as last_visit_date,
-        sum(case when is_converted then 1 else 0 end) as conversions,
-        max(case when is_converted then started_date end) as last_conversion_date
-    from customer_sessions
-    group by customer_id
-),
-
-traffic_sources as (
-    select
-        customer_id,
-        traffic_source,
-        row_number() over (
-            partition by customer_id
-            order by count(*) desc, max(started_at) desc, traffic_source
-        ) as source_rank
-    from customer_sessions
-    where traffic_source is not null
-    group by customer_id, traffic_source
-),
-
-product_views as (
-    select
-        customer_sessions.customer_id,
-        page_views.sku,
-        row_number() over (
-            partition by customer_sessions.customer_id
-            order by page_views.viewed_at desc, page_views.sku asc
-        ) as recency_rank
-    from page_views
-    inner join customer_sessions
-        on page_views.session_id = customer_sessions.session_id
-    where page_views.sku is not null
-),
-
 joined as (
     select
         customers.customer_id,
@@ -202,8 +157,8 @@ joined as (
         web_activity.last_visit_date,
         web_activity.conversions,
         web_activity.last_conversion_date,
-        traffic_sources.traffic_source as main_traffic_source,
-        product_views.sku as last_viewed_sku,
+        web_activity.main_traffic_source,
+        web_activity.last_viewed_sku,
         members.customer_id is not null as is_member,
         members.registered_date,
         coalesce(
@@ -235,14 +190,6 @@ joined as (
         on customers.customer_id = merchandise_pivoted.customer_id
     left join web_activity
         on customers.customer_id = web_activity.customer_id
-    left join traffic_sources
-        on
-            customers.customer_id = traffic_sources.customer_id
-            and traffic_sources.source_rank = 1
-    left join product_views
-        on
-            customers.customer_id = product_views.customer_id
-            and product_views.recency_rank = 1
     left join members
         on customers.customer_id = members.customer_id
 ),
