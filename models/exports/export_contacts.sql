@@ -54,21 +54,32 @@ suppressed_addresses as (
 ),
 
 suppressed_channels as (
+    {#- three equality joins, not one join on `a or b or c`: a join on a disjunction is a
+        nested loop over members x suppressions -#}
+    select
+        normalized.customer_id,
+        suppressed_addresses.channel
+    from normalized
+    inner join suppressed_addresses
+        on normalized.customer_id = suppressed_addresses.address
+    union all
     select
         normalized.customer_id,
         suppressed_addresses.channel
     from normalized
     inner join suppressed_addresses
         on
-            normalized.customer_id = suppressed_addresses.address
-            or (
-                suppressed_addresses.channel = 'email'
-                and normalized.email = suppressed_addresses.normalized_address
-            )
-            or (
-                suppressed_addresses.channel = 'sms'
-                and normalized.phone_e164 = suppressed_addresses.normalized_address
-            )
+            suppressed_addresses.channel = 'email'
+            and normalized.email = suppressed_addresses.normalized_address
+    union all
+    select
+        normalized.customer_id,
+        suppressed_addresses.channel
+    from normalized
+    inner join suppressed_addresses
+        on
+            suppressed_addresses.channel = 'sms'
+            and normalized.phone_e164 = suppressed_addresses.normalized_address
 ),
 
 suppression_flags as (
