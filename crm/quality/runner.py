@@ -41,6 +41,7 @@ import math
 import os
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -315,9 +316,25 @@ def iter_chunks(
     scope: GateScope | None,
     chunks: int,
 ) -> Iterator[pd.DataFrame]:
-    """The frame's chunks one after the other, each read only when the previous one is done."""
-    for index in range(chunks):
-        yield conn.execute(_sql(sql, conn, as_of, scope, (index, chunks))).df()
+    """The frame's chunks one after the other. While the caller validates chunk ``i`` (pandas,
+    one core), DuckDB reads chunk ``i + 1`` on a cursor of its own in a background thread, so
+    at most two chunks are held at a time."""
+    cursor = conn.cursor()
+
+    def read(index: int) -> pd.DataFrame:
+        return cursor.execute(_sql(sql, cursor, as_of, scope, (index, chunks))).df()
+
+    if chunks == 1:
+        yield read(0)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-chunk") as reader:
+        pending = reader.submit(read, 0)
+        for index in range(chunks):
+            frame = pending.result()
+            if index + 1 < chunks:
+                pending = reader.submit(read, index + 1)
+            yield frame
+            del frame
 
 
 @cache
