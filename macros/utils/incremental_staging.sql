@@ -30,7 +30,8 @@
 {%- endmacro %}
 
 {#- The newest load and the as_of_date of the rows in this staging table; none when there is
-    no table to add to (first run, --full-refresh) or it is empty. -#}
+    no table to add to (first run, --full-refresh), it is empty, or (for a model with a
+    `rules_vars` config) some row was computed with other rules. -#}
 {% macro staging_watermark() -%}
     {#- (a dbt unit test of the model has no relation: it always tests the full build) -#}
     {%- if not execute or this is none or not is_incremental() -%}
@@ -43,6 +44,10 @@
     {%- endif -%}
     {%- if staged_as_of | string > as_of_date_value() -%}
         {#- an earlier business date than the table's: rebuild from all of raw -#}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if config.get('rules_vars') is not none and not rules_unchanged() -%}
+        {#- rows computed with other rules (see rules_fingerprint): rebuild -#}
         {{ return(none) }}
     {%- endif -%}
     {{ return({'load_id': load_id, 'as_of': staged_as_of | string}) }}

@@ -43,14 +43,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The pre-hook: delete the rows of touched visitors or customers (every row when rebuilding in
-    place). -#}
-{% macro web_pre_hook(grain, column, feeds=['sessions', 'page_views']) -%}
-    {%- if staging_watermark() is not none or is_incremental() -%}
-        delete from {{ this }} where {{ web_touched(grain, column, feeds) }}
-    {%- endif -%}
-{%- endmacro %}
-
 {#- The newest load among the staged rows of `relations` (a scalar subquery). -#}
 {% macro newest_staged_load(relations) -%}
     (

@@ -15,22 +15,6 @@
     A change upstream of the snapshots (or in a macro) needs `--full-refresh`, as for every
     incremental model. -#}
 
-{#- The fingerprint of the rules this model's rows are computed with: the model's own SQL, the
-    seeds it reads directly, and the vars named in its `rules_vars` config. -#}
-{% macro rules_fingerprint() -%}
-    {%- if not execute -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set parts = [model.unique_id ~ '=' ~ model.checksum.checksum] -%}
-    {%- for node_id in model.depends_on.nodes | sort if node_id.startswith('seed.') -%}
-        {%- do parts.append(node_id ~ '=' ~ graph.nodes[node_id].checksum.checksum) -%}
-    {%- endfor -%}
-    {%- for name in config.get('rules_vars', []) -%}
-        {%- do parts.append('var.' ~ name ~ '=' ~ tojson(var(name, ''))) -%}
-    {%- endfor -%}
-    {{ return(local_md5(parts | join(';'))) }}
-{%- endmacro %}
-
 {#- True when the run adds to the table (a dbt unit test of the model has no relation: it always
     tests the full build). -#}
 {% macro is_incremental_history() -%}

@@ -1,7 +1,8 @@
-"""Incremental staging (macros/utils/incremental_staging.sql) and the incremental web models
-(macros/utils/incremental_web.sql) equal a full rebuild: after new loads, late corrections (an
-order; a session moved to another visitor and customer) and a later as-of date; and after a run
-for an earlier as-of date."""
+"""Incremental staging (macros/utils/incremental_staging.sql), the incremental web models
+(macros/utils/incremental_web.sql) and int_orders_enriched (macros/utils/incremental_touched.sql)
+equal a full rebuild: after new loads, late corrections (an order; a session moved to another
+visitor and customer) and a later as-of date; after a change of the plausibility vars; and
+after a run for an earlier as-of date. Untouched rows are kept, not recomputed."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from tests.python.conftest import dbt_on_build
 
 FEEDS = ("orders", "order_lines", "shipments", "returns", "sessions", "page_views")
 WEB = ("int_sessions_attributed", "int_visitors_aggregated", "int_customers_web_aggregated")
+ORDERS = "int_orders_enriched"
 
 
-def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
+def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str, **more_vars: int) -> None:
     dbt_on_build(
         build,
         tmp_path,
@@ -26,9 +28,11 @@ def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
         "--select",
         "staging",
         *WEB,
+        "int_returns_capped",
+        ORDERS,
         *flags,
         "--vars",
-        json.dumps({"as_of_date": as_of}),
+        json.dumps({"as_of_date": as_of, **more_vars}),
     )
 
 
@@ -38,6 +42,7 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
     the web tables the newest load that run read)."""
     tables = {f"staging.stg_shop__{feed}": "_staged_as_of" for feed in FEEDS}
     tables |= {f"intermediate.{model}": "_staged_as_of, _load_id" for model in WEB}
+    tables[f"intermediate.{ORDERS}"] = "_staged_as_of"
     with duckdb.connect(str(build), read_only=True) as conn:
         return {
             table: conn.execute(
@@ -48,39 +53,61 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
 
 
 def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tuple]:
-    """Mark one row of each web aggregate that the next run must keep (a visitor, and a
-    customer, with no session or page view loaded or dated after ``since`` nor in the newest
-    loads): table -> (key column, key value, the original main_device_type)."""
-    recent = f"""
+    """Mark one row of each incremental intermediate that the next run must keep: a visitor, a
+    customer and an order with no row dated on or after ``since`` nor loaded after the table's
+    newest load. Returns table -> (key, value, marked column, original)."""
+
+    def recent(table: str) -> str:  # rows loaded after the table's watermark load
+        return f"(_load_id > (select max(_load_id) from {table}))"
+
+    web, orders_table = "intermediate.int_visitors_aggregated", f"intermediate.{ORDERS}"
+    visitors = f"""
         select visitor_id from raw.sessions
         where
-            started_at >= '{since}' or updated_at >= '{since}'
-            or _load_id >= (select min(_load_id) from raw.sessions where started_at >= '{since}')
+            {recent(web)} or started_at >= '{since}' or updated_at >= '{since}'
             or session_id in (
                 select session_id from raw.page_views
-                where viewed_at >= '{since}' or _load_id >= (
-                    select min(_load_id) from raw.page_views where viewed_at >= '{since}'
-                )
+                where {recent(web)} or viewed_at >= '{since}'
             )
     """
+    orders = " union all ".join(
+        f"select order_id from raw.{feed} where {recent(orders_table)} or "
+        + " or ".join(f"{c} >= '{since}'" for c in columns)
+        for feed, columns in (
+            ("orders", ("ordered_at", "updated_at")),
+            ("order_lines", ("updated_at",)),
+            ("shipments", ("shipped_at", "delivered_at", "updated_at")),
+            ("returns", ("returned_at", "updated_at")),
+        )
+    )
     picks = {
-        "intermediate.int_visitors_aggregated": ("visitor_id", f"({recent})"),
+        web: ("visitor_id", visitors, "main_device_type"),
         "intermediate.int_customers_web_aggregated": (
             "customer_id",
-            f"(select customer_id from raw.sessions where visitor_id in ({recent}))",
+            f"select customer_id from raw.sessions where visitor_id in ({visitors})",
+            "main_device_type",
         ),
+        orders_table: ("order_id", orders, "channel"),
     }
     marks = {}
-    for table, (key, touched) in picks.items():
+    for table, (key, touched, column) in picks.items():
         value, original = conn.execute(
-            f"select {key}, main_device_type from {table} "
-            f"where {key} not in (select * from {touched} as t where t.{key} is not null) "
-            "and main_device_type is not null "
-            f"order by {key} limit 1"
+            f"select {key}, {column} from {table} "
+            f"where {key} not in (select * from ({touched}) as t where t.{key} is not null) "
+            f"and {column} is not null order by {key} limit 1"
         ).fetchone()
-        conn.execute(f"update {table} set main_device_type = 'kept' where {key} = ?", [value])
-        marks[table] = (key, value, original)
+        conn.execute(f"update {table} set {column} = 'kept' where {key} = ?", [value])
+        marks[table] = (key, value, column, original)
     return marks
+
+
+def _check_and_unmark(build: Path, marks: dict[str, tuple]) -> None:
+    """The marked rows were kept (not recomputed); their original values are put back."""
+    with duckdb.connect(str(build)) as conn:
+        for table, (key, value, column, original) in marks.items():
+            kept = conn.execute(f"select {column} from {table} where {key} = ?", [value])
+            assert kept.fetchone() == ("kept",), table
+            conn.execute(f"update {table} set {column} = ? where {key} = ?", [original, value])
 
 
 def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None:
@@ -150,15 +177,7 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
 
     _staging(build, tmp_path / "incremental", as_of.isoformat())
     _staging(rebuilt, tmp_path / "full", as_of.isoformat(), "--full-refresh")
-    with duckdb.connect(str(build)) as conn:  # the untouched rows were kept, not recomputed
-        for table, (key, value, original) in marks.items():
-            kept = conn.execute(
-                f"select main_device_type from {table} where {key} = ?", [value]
-            ).fetchone()
-            assert kept == ("kept",), table
-            conn.execute(
-                f"update {table} set main_device_type = ? where {key} = ?", [original, value]
-            )
+    _check_and_unmark(build, marks)
     assert _contents(build) == _contents(rebuilt)
     with duckdb.connect(str(build), read_only=True) as conn:
         corrected = conn.execute(
@@ -172,6 +191,19 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
             f"where session_id = '{moved[0]}'"
         ).fetchone()
     assert attributed == (moved[1], moved[2])
+
+    # other plausibility vars: every order is recomputed (more of them are implausible)
+    def implausible(path: Path) -> int:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            query = f"select count(*) from intermediate.{ORDERS} where is_implausible"
+            return conn.execute(query).fetchone()[0]
+
+    before = implausible(build)
+    strict = {"plausible_order_total_max_yen": 20000}
+    _staging(build, tmp_path / "strict", as_of.isoformat(), **strict)
+    _staging(rebuilt, tmp_path / "strict_full", as_of.isoformat(), "--full-refresh", **strict)
+    assert _contents(build) == _contents(rebuilt)
+    assert implausible(build) > before
 
     # a run for an earlier date rebuilds: nothing after that date stays behind
     _staging(build, tmp_path / "back", earlier)

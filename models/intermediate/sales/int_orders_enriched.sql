@@ -1,19 +1,39 @@
+{#- Incremental by order: a run recomputes only the orders tonight's staged orders, order lines,
+    shipments and returns touch (macros/utils/incremental_touched.sql), and every order when the
+    plausibility vars or this SQL changed (macros/utils/rules_fingerprint.sql). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
+        pre_hook="{{ touched_rows_pre_hook(orders_touched()) }}",
+    )
+}}
+
 with
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    where {{ orders_touched() }}
 ),
 
 returns as (
-    select * from {{ ref('int_returns_capped') }}
+    select capped.*
+    from {{ ref('int_returns_capped') }} as capped
+    where capped.order_id in (select orders.order_id from orders)
 ),
 
 order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
+    select lines.*
+    from {{ ref('stg_shop__order_lines') }} as lines
+    where lines.order_id in (select orders.order_id from orders)
 ),
 
 shipments as (
-    select * from {{ ref('stg_shop__shipments') }}
+    select shipped.*
+    from {{ ref('stg_shop__shipments') }} as shipped
+    where shipped.order_id in (select orders.order_id from orders)
 ),
 
 refunds_per_order as (
@@ -104,7 +124,8 @@ plausibility_checked as (
 final as (
     select
         *,
-        not is_cancelled and not is_fully_refunded and not is_implausible as is_purchase
+        not is_cancelled and not is_fully_refunded and not is_implausible as is_purchase,
+        '{{ rules_fingerprint() }}' as _rules_fingerprint
     from plausibility_checked
 )
 

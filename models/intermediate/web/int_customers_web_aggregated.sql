@@ -6,7 +6,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ web_pre_hook('customer', 'customer_id') }}",
+        pre_hook="{{ touched_rows_pre_hook(web_touched('customer', 'customer_id')) }}",
     )
 }}
 

@@ -4,7 +4,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ web_pre_hook('visitor', 'visitor_id', ['sessions']) }}",
+        pre_hook="{{ touched_rows_pre_hook(web_touched('visitor', 'visitor_id', ['sessions'])) }}",
     )
 }}
 

@@ -6,7 +6,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ web_pre_hook('visitor', 'visitor_id') }}",
+        pre_hook="{{ touched_rows_pre_hook(web_touched('visitor', 'visitor_id')) }}",
     )
 }}
 

@@ -1,0 +1,36 @@
+{#- Incremental models that keep rows computed by earlier runs store on each row a fingerprint
+    of the rules it was computed with (`_rules_fingerprint`): the model's own SQL, the seeds it
+    reads directly and the vars named in its `rules_vars` config. When a shop edits one of them,
+    the kept rows are stale: the next run notices a different fingerprint and recomputes every
+    row, as `--full-refresh` would (customer_rfm_history, int_orders_enriched). -#}
+
+{#- The fingerprint of the rules this model's rows are computed with: the model's own SQL, the
+    seeds it reads directly, and the vars named in its `rules_vars` config. -#}
+{% macro rules_fingerprint() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set parts = [model.unique_id ~ '=' ~ model.checksum.checksum] -%}
+    {%- for node_id in model.depends_on.nodes | sort if node_id.startswith('seed.') -%}
+        {%- do parts.append(node_id ~ '=' ~ graph.nodes[node_id].checksum.checksum) -%}
+    {%- endfor -%}
+    {%- for name in config.get('rules_vars', []) -%}
+        {%- do parts.append('var.' ~ name ~ '=' ~ tojson(var(name, ''))) -%}
+    {%- endfor -%}
+    {{ return(local_md5(parts | join(';'))) }}
+{%- endmacro %}
+
+{#- True when every row of this incremental model was computed with the current rules (and the
+    table has the `_rules_fingerprint` column at all). -#}
+{% macro rules_unchanged() -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- if '_rules_fingerprint' not in columns -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set stale = run_query(
+        "select count(*) from " ~ this ~ " where _rules_fingerprint is null"
+        ~ " or _rules_fingerprint <> '" ~ rules_fingerprint() ~ "'"
+    ) -%}
+    {{ return(stale.rows[0][0] == 0) }}
+{%- endmacro %}
+
