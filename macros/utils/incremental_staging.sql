@@ -29,7 +29,8 @@
     {{ return(feeds[feed]) }}
 {%- endmacro %}
 
-{#- The newest load and the as_of_date of the rows in this staging table; none when there is
+{#- The newest load (column `_load_id`, or the model's `watermark_load_column` config) and the
+    as_of_date of the rows in this staging table; none when there is
     no table to add to (first run, --full-refresh), it is empty, or (for a model with a
     `rules_vars` config) some row was computed with other rules. -#}
 {% macro staging_watermark() -%}
@@ -37,7 +38,8 @@
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set found = run_query('select max(_load_id), max(_staged_as_of) from ' ~ this) -%}
+    {%- set load_column = config.get('watermark_load_column', '_load_id') -%}
+    {%- set found = run_query('select max(' ~ load_column ~ '), max(_staged_as_of) from ' ~ this) -%}
     {%- set load_id, staged_as_of = found.rows[0][0], found.rows[0][1] -%}
     {%- if load_id is none or staged_as_of is none -%}
         {{ return(none) }}

@@ -10,9 +10,6 @@
 visits as (
     select
         {{ grain }},
-        {%- if grain != 'visitor_id' %}
-        count(distinct visitor_id) as visitors,
-        {%- endif %}
         min(started_date) as first_visit_date,
         max(started_date) as last_visit_date,
         count(*) as visits,
@@ -50,15 +47,33 @@ grain_page_views as (
         on page_views.session_id = sessions.session_id
 ),
 
-pages as (
+{#- distinct values in two steps (distinct pairs, then counts): a grouped count(distinct)
+    keeps a hash set per group in memory, pairs are an ordinary aggregate that spills -#}
+{%- set distinct_counts = [
+    ('grain_page_views', 'page_url', 'distinct_pages_viewed'),
+    ('grain_page_views', 'sku', 'distinct_products_viewed'),
+] -%}
+{%- if grain != 'visitor_id' -%}
+    {%- do distinct_counts.append(('sessions', 'visitor_id', 'visitors')) -%}
+{%- endif %}
+{% for relation, column, measure in distinct_counts -%}
+{{ measure }}_pairs as (
+    select distinct
+        {{ grain }},
+        {{ column }}
+    from {{ relation }}
+    where {{ column }} is not null
+),
+
+{{ measure }} as (
     select
         {{ grain }},
-        count(distinct page_url) as distinct_pages_viewed,
-        count(distinct sku) as distinct_products_viewed
-    from grain_page_views
+        count(*) as {{ measure }}
+    from {{ measure }}_pairs
     group by {{ grain }}
 ),
 
+{% endfor -%}
 product_views as (
     select
         {{ grain }},
@@ -73,15 +88,31 @@ product_views as (
 
 web_activity as (
     select
-        visits.*,
-        coalesce(pages.distinct_pages_viewed, 0) as distinct_pages_viewed,
-        coalesce(pages.distinct_products_viewed, 0) as distinct_products_viewed,
+        visits.{{ grain }},
+        {%- if grain != 'visitor_id' %}
+        visitors.visitors,
+        {%- endif %}
+        visits.first_visit_date,
+        visits.last_visit_date,
+        visits.visits,
+        visits.page_views,
+        visits.time_on_site_seconds,
+        visits.conversions,
+        visits.last_conversion_date,
+        coalesce(distinct_pages_viewed.distinct_pages_viewed, 0) as distinct_pages_viewed,
+        coalesce(distinct_products_viewed.distinct_products_viewed, 0) as distinct_products_viewed,
         product_views.sku as last_viewed_sku,
         traffic_sources.traffic_source as main_traffic_source,
         device_types.device_type as main_device_type
     from visits
-    left join pages
-        on visits.{{ grain }} = pages.{{ grain }}
+    {%- if grain != 'visitor_id' %}
+    left join visitors
+        on visits.{{ grain }} = visitors.{{ grain }}
+    {%- endif %}
+    left join distinct_pages_viewed
+        on visits.{{ grain }} = distinct_pages_viewed.{{ grain }}
+    left join distinct_products_viewed
+        on visits.{{ grain }} = distinct_products_viewed.{{ grain }}
     left join product_views
         on
             visits.{{ grain }} = product_views.{{ grain }}

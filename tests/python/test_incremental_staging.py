@@ -42,7 +42,7 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
     the web tables the newest load that run read)."""
     tables = {f"staging.stg_shop__{feed}": "_staged_as_of" for feed in FEEDS}
     tables |= {f"intermediate.{model}": "_staged_as_of, _load_id" for model in WEB}
-    tables[f"intermediate.{ORDERS}"] = "_staged_as_of"
+    tables[f"intermediate.{ORDERS}"] = "_staged_as_of, _watermark_load_id"
     with duckdb.connect(str(build), read_only=True) as conn:
         return {
             table: conn.execute(
@@ -57,8 +57,8 @@ def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tu
     customer and an order with no row dated on or after ``since`` nor loaded after the table's
     newest load. Returns table -> (key, value, marked column, original)."""
 
-    def recent(table: str) -> str:  # rows loaded after the table's watermark load
-        return f"(_load_id > (select max(_load_id) from {table}))"
+    def recent(table: str, column: str = "_load_id") -> str:  # loaded after its watermark
+        return f"(_load_id > (select max({column}) from {table}))"
 
     web, orders_table = "intermediate.int_visitors_aggregated", f"intermediate.{ORDERS}"
     visitors = f"""
@@ -71,7 +71,8 @@ def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tu
             )
     """
     orders = " union all ".join(
-        f"select order_id from raw.{feed} where {recent(orders_table)} or "
+        f"select order_id from raw.{feed} "
+        f"where {recent(orders_table, '_watermark_load_id')} or "
         + " or ".join(f"{c} >= '{since}'" for c in columns)
         for feed, columns in (
             ("orders", ("ordered_at", "updated_at")),
@@ -168,8 +169,13 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
 
     _staging(build, tmp_path / "first", earlier)
     with duckdb.connect(str(build)) as conn:
+        # the held files arrive now: loaded later, they get newer load ids than any so far
+        newest = conn.execute("select max(load_id) from raw._load_ledger").fetchone()[0]
         for feed in FEEDS:
-            conn.execute(f"insert into raw.{feed} select * from held.{feed}")
+            conn.execute(
+                f"insert into raw.{feed} "
+                f"select * replace (_load_id + {newest + 10} as _load_id) from held.{feed}"
+            )
         conn.execute("drop schema held cascade")
         marks = _mark_untouched(conn, earlier)
     rebuilt = tmp_path / "rebuilt.duckdb"

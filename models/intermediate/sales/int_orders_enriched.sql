@@ -7,6 +7,7 @@
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
         rules_vars=['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
+        watermark_load_column='_watermark_load_id',
         pre_hook="{{ touched_rows_pre_hook(orders_touched()) }}",
     )
 }}
@@ -125,6 +126,12 @@ final as (
     select
         *,
         not is_cancelled and not is_fully_refunded and not is_implausible as is_purchase,
+        {{ newest_staged_load([
+            ref('stg_shop__orders'),
+            ref('stg_shop__order_lines'),
+            ref('stg_shop__shipments'),
+            ref('stg_shop__returns'),
+        ]) }} as _watermark_load_id,
         '{{ rules_fingerprint() }}' as _rules_fingerprint
     from plausibility_checked
 )
