@@ -1,0 +1,48 @@
+{#- Generic test: every key written by this run (rows where `written_this_run()`) appears once
+    in the whole table. `columns` for a key of several columns, else the tested column.
+
+    Keys kept from earlier runs were checked when they were written, so a nightly run checks
+    its new rows against the table (a semi-join on the new keys) instead of grouping every row
+    of the history. When every row was written by this run (a full build) it is the plain
+    group-by of `unique_combination`. -#}
+{% test unique_keys_written(model, column_name=none, columns=none) %}
+    {%- set keys = columns if columns else [column_name] -%}
+    {%- set kept_rows = 0 -%}
+    {%- if execute -%}
+        {%- set counted = run_query(
+            'select count(*) from ' ~ model ~ ' where not (' ~ written_this_run() ~ ')'
+        ) -%}
+        {%- set kept_rows = counted.rows[0][0] -%}
+    {%- endif %}
+    {%- if kept_rows == 0 %}
+    select
+        {{ keys | join(', ') }},
+        count(*) as occurrences
+    from {{ model }}
+    group by {{ keys | join(', ') }}
+    having count(*) > 1
+    {%- else %}
+    with written_keys as (
+        select distinct {{ keys | join(', ') }}
+        from {{ model }}
+        where {{ written_this_run() }}
+    )
+
+    select
+        {%- for key in keys %}
+        table_rows.{{ key }},
+        {%- endfor %}
+        count(*) as occurrences
+    from {{ model }} as table_rows
+    inner join written_keys
+        on
+        {%- for key in keys %}
+        {% if not loop.first %}and {% endif %}table_rows.{{ key }} = written_keys.{{ key }}
+        {%- endfor %}
+    group by
+        {%- for key in keys %}
+        table_rows.{{ key }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    having count(*) > 1
+    {%- endif %}
+{% endtest %}
