@@ -146,13 +146,16 @@ def plan_phases(plan: Plan) -> list[tuple[str, str, str, date]]:
 
 
 def run_benchmark(plan: Plan) -> dict[str, Any]:
+    """Run the planned phases in order; the report is rewritten after every phase, so a run
+    stopped part-way keeps the phases it finished (and ``--merge`` can add the rest later)."""
     plan.work.mkdir(parents=True, exist_ok=True)
     earlier = earlier_phases(plan) if plan.merge else {}
     phases: dict[str, dict[str, Any]] = {}
-    failed = None
     commit = code_version()
+    planned = [name for name, *_ in plan_phases(plan) if not plan.only or name in plan.only]
+    report: dict[str, Any] = {}
     for name, phase, fmt, as_of in plan_phases(plan):
-        if plan.only and name not in plan.only:
+        if name not in planned:
             continue
         print(f"[bench {plan.scale}] {name} ...", flush=True)
         config = plan.work / "config" / f"{name}.json"
@@ -172,9 +175,23 @@ def run_benchmark(plan: Plan) -> dict[str, Any]:
             f" exit {run.exit_code}",
             flush=True,
         )
-        if run.exit_code != 0:
-            failed = name
+        failed = name if run.exit_code != 0 else None
+        pending = [] if failed else planned[planned.index(name) + 1 :]
+        report = _merged_report(plan, earlier, phases, failed, pending)
+        write_report(report, plan.results / plan.scale)
+        if failed:
             break
+    return report
+
+
+def _merged_report(
+    plan: Plan,
+    earlier: dict[str, dict[str, Any]],
+    phases: dict[str, dict[str, Any]],
+    failed: str | None,
+    pending: list[str],
+) -> dict[str, Any]:
+    """The report of the phases run so far, with the earlier report's others (``--merge``)."""
     order = [name for name, *_ in plan_phases(plan)]
     kept = sorted(set(earlier) - set(phases), key=order.index)
     merged = {**earlier, **phases}
@@ -188,7 +205,11 @@ def run_benchmark(plan: Plan) -> dict[str, Any]:
         )
     if failed:
         report["notes"].append(f"phase {failed} failed; see {plan.work / 'logs' / failed}.log")
-    write_report(report, plan.results / plan.scale)
+    if pending:
+        report["notes"].append(
+            "Still running or stopped before: " + ", ".join(pending) + " (rewritten after "
+            "every phase; `--merge` adds the missing phases later)."
+        )
     return report
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,24 +16,47 @@ REPO = Path(__file__).resolve().parents[2]
 PHASES = ("generate_parquet", "full_build_parquet", "lower_bound", "pandas_peer")
 
 
-def _bench(tmp_path: Path, phases: tuple[str, ...], *extra: str) -> None:
+def _start(tmp_path: Path, phases: tuple[str, ...], *extra: str) -> subprocess.Popen[str]:
     target = Path(os.environ.get("DBT_TARGET_PATH") or REPO / "target")  # reuse a parsed manifest
-    done = subprocess.run(
+    return subprocess.Popen(
         [
             sys.executable, "-m", "benchmarks.run", "--scale", "tiny",
             "--customers", "300", "--days", "60",
             "--work-dir", str(tmp_path / "work"), "--results-dir", str(tmp_path / "results"),
             "--dbt-target-path", str(target), "--phases", ",".join(phases), *extra,
         ],
-        cwd=REPO, capture_output=True, text=True, timeout=900,
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _bench(tmp_path: Path, phases: tuple[str, ...], *extra: str) -> None:
+    done = _start(tmp_path, phases, *extra)
+    output, _ = done.communicate(timeout=900)
+    assert done.returncode == 0, output[-6000:]
+
+
+def _first_report(folder: Path, bench: subprocess.Popen[str]) -> dict:
+    """The report as first written, while the benchmark still runs (polled every 0.1 s)."""
+    path = folder / "report.json"
+    deadline = time.monotonic() + 600
+    while not path.exists() and bench.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return json.loads(path.read_text())
 
 
 @pytest.mark.slow
 def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
-    _bench(tmp_path, PHASES)
     folder = tmp_path / "results" / "tiny"
+    bench = _start(tmp_path, PHASES)
+    # the report is written after every phase: a run stopped part-way keeps what it finished
+    partial = _first_report(folder, bench)
+    output, _ = bench.communicate(timeout=900)
+    assert bench.returncode == 0, output[-6000:]
+    assert list(partial["phases"]) == ["generate_parquet"]
+    assert any(
+        n.startswith("Still running or stopped before: full_build_parquet, lower_bound")
+        for n in partial["notes"]
+    )
     report = json.loads((folder / "report.json").read_text())
     assert "# Benchmark: scale tiny" in (folder / "report.md").read_text()
 
@@ -40,6 +64,7 @@ def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
     assert report["machine"]["cores"] >= 1 and report["machine"]["ram_gb"] > 0
     assert report["machine"]["versions"]["duckdb"]
     assert set(report["phases"]) == set(PHASES)
+    assert not any(n.startswith("Still running") for n in report["notes"])
     for name, phase in report["phases"].items():
         assert phase["exit_code"] == 0, name
         assert phase["seconds"] > 0 and phase["peak_rss_tree_mb"] > 0, name
