@@ -51,7 +51,6 @@ grain_page_views as (
     keeps a hash set per group in memory, pairs are an ordinary aggregate that spills -#}
 {%- set distinct_counts = [
     ('grain_page_views', 'page_url', 'distinct_pages_viewed'),
-    ('grain_page_views', 'sku', 'distinct_products_viewed'),
 ] -%}
 {%- if grain != 'visitor_id' -%}
     {%- do distinct_counts.append(('sessions', 'visitor_id', 'visitors')) -%}
@@ -74,16 +73,35 @@ grain_page_views as (
 ),
 
 {% endfor -%}
+{#- products in one aggregate: each product's latest view, then their count and the latest
+    (a window over the products viewed, not over every page view) -#}
+product_pairs as (
+    select
+        {{ grain }},
+        sku,
+        max(viewed_at) as last_viewed_at
+    from grain_page_views
+    where sku is not null
+    group by {{ grain }}, sku
+),
+
+distinct_products_viewed as (
+    select
+        {{ grain }},
+        count(*) as distinct_products_viewed
+    from product_pairs
+    group by {{ grain }}
+),
+
 product_views as (
     select
         {{ grain }},
         sku,
         row_number() over (
             partition by {{ grain }}
-            order by viewed_at desc, sku asc
+            order by last_viewed_at desc, sku asc
         ) as recency_rank
-    from grain_page_views
-    where sku is not null
+    from product_pairs
 ),
 
 web_activity as (
