@@ -1,12 +1,15 @@
 {#- The CTEs that aggregate web activity per `grain` (visitor_id or customer_id), shared by
-    int_visitors_aggregated and int_customers_web_aggregated. They read the CTEs `sessions`
-    (the sessions to aggregate, with the grain column) and `page_views` of the calling model,
+    int_visitors_aggregated and int_customers_web_aggregated. They read the CTE `sessions` of
+    the calling model (the sessions to aggregate, with the grain column) and the rows of the
+    relation `page_views` (int_page_views_attributed) where `page_views_filter` holds; that
+    relation is read by each aggregate directly, not through a CTE read twice (DuckDB
+    materialises such a CTE uncompressed: hundreds of millions of page views at large),
     and end in `web_activity`: one row per grain value with its visits, page views, time on
     site, conversions, distinct pages and products viewed, the latest product viewed and the
     main traffic source and device (ties: the most recent, then the lower name). For customers
     it also counts their visitor ids (`visitors`). Rendered after the caller's `with`, each CTE
     ending in a comma. -#}
-{% macro web_activity_ctes(grain) -%}
+{% macro web_activity_ctes(grain, page_views, page_views_filter) -%}
 visits as (
     select
         {{ grain }},
@@ -36,32 +39,21 @@ visits as (
 ),
 
 {% endfor -%}
-grain_page_views as (
-    select
-        sessions.{{ grain }},
-        page_views.page_url,
-        page_views.sku,
-        page_views.viewed_at
-    from page_views
-    inner join sessions
-        on page_views.session_id = sessions.session_id
-),
-
 {#- distinct values in two steps (distinct pairs, then counts): a grouped count(distinct)
     keeps a hash set per group in memory, pairs are an ordinary aggregate that spills -#}
 {%- set distinct_counts = [
-    ('grain_page_views', 'page_url', 'distinct_pages_viewed'),
+    (page_views, page_views_filter, 'page_url', 'distinct_pages_viewed'),
 ] -%}
 {%- if grain != 'visitor_id' -%}
-    {%- do distinct_counts.append(('sessions', 'visitor_id', 'visitors')) -%}
+    {%- do distinct_counts.append(('sessions', 'true', 'visitor_id', 'visitors')) -%}
 {%- endif %}
-{% for relation, column, measure in distinct_counts -%}
+{% for relation, condition, column, measure in distinct_counts -%}
 {{ measure }}_pairs as (
     select distinct
         {{ grain }},
         {{ column }}
     from {{ relation }}
-    where {{ column }} is not null
+    where {{ condition }} and {{ column }} is not null
 ),
 
 {{ measure }} as (
@@ -80,8 +72,8 @@ product_pairs as (
         {{ grain }},
         sku,
         max(viewed_at) as last_viewed_at
-    from grain_page_views
-    where sku is not null
+    from {{ page_views }}
+    where {{ page_views_filter }} and sku is not null
     group by {{ grain }}, sku
 ),
 

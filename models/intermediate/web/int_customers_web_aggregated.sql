@@ -16,10 +16,6 @@ attributed_sessions as (
     select * from {{ ref('int_sessions_attributed') }}
 ),
 
-page_views as (
-    select * from {{ ref('stg_shop__page_views') }}
-),
-
 sessions as (
     select * from attributed_sessions
     where
@@ -27,7 +23,11 @@ sessions as (
         and {{ web_touched('customer', 'customer_id') }}
 ),
 
-{{ web_activity_ctes('customer_id') }}
+{{ web_activity_ctes(
+    'customer_id',
+    ref('int_page_views_attributed'),
+    "customer_id is not null and " ~ web_touched('customer', 'customer_id'),
+) }}
 
 final as (
     select

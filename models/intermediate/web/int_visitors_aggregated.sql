@@ -17,10 +17,6 @@ sessions as (
     where {{ web_touched('visitor', 'visitor_id') }}
 ),
 
-page_views as (
-    select * from {{ ref('stg_shop__page_views') }}
-),
-
 visitor_customers as (
     select
         visitor_id,
@@ -33,7 +29,9 @@ visitor_customers as (
     where customer_id is not null
 ),
 
-{{ web_activity_ctes('visitor_id') }}
+{{ web_activity_ctes(
+    'visitor_id', ref('int_page_views_attributed'), web_touched('visitor', 'visitor_id')
+) }}
 
 final as (
     select
