@@ -1,15 +1,15 @@
 {#- The CTEs that aggregate web activity per `grain` (visitor_id or customer_id), shared by
-    int_visitors_aggregated and int_customers_web_aggregated. They read the CTE `sessions` of
-    the calling model (the sessions to aggregate, with the grain column) and the rows of the
-    relation `page_views` (int_page_views_attributed) where `page_views_filter` holds; that
-    relation is read by each aggregate directly, not through a CTE read twice (DuckDB
-    materialises such a CTE uncompressed: hundreds of millions of page views at large),
-    and end in `web_activity`: one row per grain value with its visits, page views, time on
+    int_visitors_aggregated and int_customers_web_aggregated. They read the rows of the
+    relations `sessions` (int_sessions_attributed) and `page_views` (int_page_views_attributed)
+    where `filter` holds. Each aggregate reads its relation itself, not through a CTE that
+    others read too: DuckDB materialises a CTE read twice, uncompressed, and at large that is
+    tens of millions of sessions and hundreds of millions of page views spilled to disk.
+    They end in `web_activity`: one row per grain value with its visits, page views, time on
     site, conversions, distinct pages and products viewed, the latest product viewed and the
     main traffic source and device (ties: the most recent, then the lower name). For customers
     it also counts their visitor ids (`visitors`). Rendered after the caller's `with`, each CTE
     ending in a comma. -#}
-{% macro web_activity_ctes(grain, page_views, page_views_filter) -%}
+{% macro web_activity_ctes(grain, sessions, page_views, filter) -%}
 visits as (
     select
         {{ grain }},
@@ -20,7 +20,8 @@ visits as (
         cast(sum(coalesce(duration_seconds, 0)) as {{ dbt.type_bigint() }}) as time_on_site_seconds,
         cast(sum(case when is_converted then 1 else 0 end) as {{ dbt.type_bigint() }}) as conversions,
         max(case when is_converted then started_date end) as last_conversion_date
-    from sessions
+    from {{ sessions }}
+    where {{ filter }}
     group by {{ grain }}
 ),
 
@@ -33,8 +34,8 @@ visits as (
             partition by {{ grain }}
             order by count(*) desc, max(started_at) desc, {{ dimension }} asc
         ) as value_rank
-    from sessions
-    where {{ dimension }} is not null
+    from {{ sessions }}
+    where {{ filter }} and {{ dimension }} is not null
     group by {{ grain }}, {{ dimension }}
 ),
 
@@ -42,18 +43,18 @@ visits as (
 {#- distinct values in two steps (distinct pairs, then counts): a grouped count(distinct)
     keeps a hash set per group in memory, pairs are an ordinary aggregate that spills -#}
 {%- set distinct_counts = [
-    (page_views, page_views_filter, 'page_url', 'distinct_pages_viewed'),
+    (page_views, 'page_url', 'distinct_pages_viewed'),
 ] -%}
 {%- if grain != 'visitor_id' -%}
-    {%- do distinct_counts.append(('sessions', 'true', 'visitor_id', 'visitors')) -%}
+    {%- do distinct_counts.append((sessions, 'visitor_id', 'visitors')) -%}
 {%- endif %}
-{% for relation, condition, column, measure in distinct_counts -%}
+{% for relation, column, measure in distinct_counts -%}
 {{ measure }}_pairs as (
     select distinct
         {{ grain }},
         {{ column }}
     from {{ relation }}
-    where {{ condition }} and {{ column }} is not null
+    where {{ filter }} and {{ column }} is not null
 ),
 
 {{ measure }} as (
@@ -73,7 +74,7 @@ product_pairs as (
         sku,
         max(viewed_at) as last_viewed_at
     from {{ page_views }}
-    where {{ page_views_filter }} and sku is not null
+    where {{ filter }} and sku is not null
     group by {{ grain }}, sku
 ),
 

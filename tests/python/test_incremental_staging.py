@@ -16,7 +16,12 @@ import duckdb
 from tests.python.conftest import dbt_on_build
 
 FEEDS = ("orders", "order_lines", "shipments", "returns", "sessions", "page_views")
-WEB = ("int_sessions_attributed", "int_visitors_aggregated", "int_customers_web_aggregated")
+WEB = (
+    "int_sessions_attributed",
+    "int_page_views_attributed",
+    "int_visitors_aggregated",
+    "int_customers_web_aggregated",
+)
 ORDERS = "int_orders_enriched"
 
 
@@ -54,8 +59,8 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
 
 def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tuple]:
     """Mark one row of each incremental intermediate that the next run must keep: a visitor, a
-    customer and an order with no row dated on or after ``since`` nor loaded after the table's
-    newest load. Returns table -> (key, value, marked column, original)."""
+    customer, a session's page views and an order with no row dated on or after ``since`` nor
+    loaded after the table's newest load. Returns table -> (key, value, marked column, original)."""
 
     def recent(table: str, column: str = "_load_id") -> str:  # loaded after its watermark
         return f"(_load_id > (select max({column}) from {table}))"
@@ -87,6 +92,12 @@ def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tu
             "customer_id",
             f"select customer_id from raw.sessions where visitor_id in ({visitors})",
             "main_device_type",
+        ),
+        # every page view of a session has the session's visitor: all marked, all restored
+        "intermediate.int_page_views_attributed": (
+            "session_id",
+            f"select session_id from raw.sessions where visitor_id in ({visitors})",
+            "visitor_id",
         ),
         orders_table: ("order_id", orders, "channel"),
     }

@@ -12,19 +12,9 @@
 
 with
 
-attributed_sessions as (
-    select * from {{ ref('int_sessions_attributed') }}
-),
-
-sessions as (
-    select * from attributed_sessions
-    where
-        customer_id is not null
-        and {{ web_touched('customer', 'customer_id') }}
-),
-
 {{ web_activity_ctes(
     'customer_id',
+    ref('int_sessions_attributed'),
     ref('int_page_views_attributed'),
     "customer_id is not null and " ~ web_touched('customer', 'customer_id'),
 ) }}

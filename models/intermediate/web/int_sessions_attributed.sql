@@ -42,6 +42,7 @@ final as (
         coalesce(sessions.customer_id, visitor_customers.customer_id) as customer_id,
         sessions.customer_id is null
         and visitor_customers.customer_id is not null as is_attributed_by_visitor,
+        visitor_customers.customer_id as visitor_customer_id,
         sessions.started_at,
         sessions.started_date,
         sessions.duration_seconds,

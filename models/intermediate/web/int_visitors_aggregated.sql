@@ -12,26 +12,21 @@
 
 with
 
-sessions as (
-    select * from {{ ref('int_sessions_attributed') }}
-    where {{ web_touched('visitor', 'visitor_id') }}
-),
+{{ web_activity_ctes(
+    'visitor_id',
+    ref('int_sessions_attributed'),
+    ref('int_page_views_attributed'),
+    web_touched('visitor', 'visitor_id'),
+) }}
 
 visitor_customers as (
     select
         visitor_id,
-        customer_id,
-        row_number() over (
-            partition by visitor_id
-            order by started_at desc, session_id desc
-        ) as recency_rank
-    from sessions
-    where customer_id is not null
+        max(visitor_customer_id) as customer_id
+    from {{ ref('int_sessions_attributed') }}
+    where {{ web_touched('visitor', 'visitor_id') }}
+    group by visitor_id
 ),
-
-{{ web_activity_ctes(
-    'visitor_id', ref('int_page_views_attributed'), web_touched('visitor', 'visitor_id')
-) }}
 
 final as (
     select
@@ -53,9 +48,7 @@ final as (
         {{ as_of_date() }} as _staged_as_of
     from web_activity
     left join visitor_customers
-        on
-            web_activity.visitor_id = visitor_customers.visitor_id
-            and visitor_customers.recency_rank = 1
+        on web_activity.visitor_id = visitor_customers.visitor_id
 )
 
 select * from final
