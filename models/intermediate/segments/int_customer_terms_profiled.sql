@@ -69,103 +69,103 @@ orders_flagged as (
     from orders_netted
 ),
 
-order_totals as (
+{# one linear chain from here on, each step read once: DuckDB materialises a CTE that two
+    steps read, and at large the orders before each term are hundreds of millions of rows #}
+purchase_dates as (
     select
         term_start,
         scope_code,
         customer_id,
+        ordered_date,
         count(*) as placed_orders,
         sum(case when is_fully_refunded then 1 else 0 end) as fully_refunded_orders,
         sum(case when refund_amount > 0 then 1 else 0 end) as refunded_orders,
         sum(gross_amount) as gross_sales,
         sum(refund_amount) as refunded_amount,
         sum(case when not is_fully_refunded then 1 else 0 end) as purchase_orders,
-        min(case when not is_fully_refunded then ordered_date end) as first_purchase_date,
-        max(case when not is_fully_refunded then ordered_date end) as last_purchase_date,
         max(case when not is_fully_refunded then shipped_date end) as last_shipped_date
     from orders_flagged
-    group by term_start, scope_code, customer_id
+    group by term_start, scope_code, customer_id, ordered_date
 ),
 
-purchase_days as (
-    select distinct
-        term_start,
-        scope_code,
-        customer_id,
-        ordered_date as purchase_date
-    from orders_flagged
-    where not is_fully_refunded
+{# a purchase day is a date with an order that counts as a purchase; its interval is the days
+    since the customer's previous purchase day in the scope before the term #}
+purchase_dates_sequenced as (
+    select
+        *,
+        case
+            when purchase_orders > 0
+                then {{ days_between(
+                    'max(case when purchase_orders > 0 then ordered_date end) over ('
+                    ~ 'partition by term_start, scope_code, customer_id order by ordered_date '
+                    ~ 'rows between unbounded preceding and 1 preceding)',
+                    'ordered_date',
+                ) }}
+        end as interval_days
+    from purchase_dates
 ),
 
-purchase_intervals as (
+customer_totals as (
     select
         term_start,
         scope_code,
         customer_id,
-        purchase_date,
-        {{ days_between(
-            'lag(purchase_date) over (partition by term_start, scope_code, customer_id order by purchase_date)',
-            'purchase_date',
-        ) }} as interval_days
-    from purchase_days
-),
-
-interval_totals as (
-    select
-        term_start,
-        scope_code,
-        customer_id,
-        count(*) as purchase_days,
+        sum(placed_orders) as placed_orders,
+        sum(fully_refunded_orders) as fully_refunded_orders,
+        sum(refunded_orders) as refunded_orders,
+        sum(gross_sales) as gross_sales,
+        sum(refunded_amount) as refunded_amount,
+        sum(purchase_orders) as purchase_orders,
+        sum(case when purchase_orders > 0 then 1 else 0 end) as purchase_days,
+        min(case when purchase_orders > 0 then ordered_date end) as first_purchase_date,
+        max(case when purchase_orders > 0 then ordered_date end) as last_purchase_date,
+        max(last_shipped_date) as last_shipped_date,
         count(interval_days) as intervals,
         avg(interval_days) as mean_interval_days,
         stddev_samp(interval_days) as interval_stddev_days
-    from purchase_intervals
+    from purchase_dates_sequenced
     group by term_start, scope_code, customer_id
 ),
 
 final as (
     select
-        order_totals.term_start,
-        order_totals.scope_code,
-        order_totals.customer_id,
-        cast(order_totals.placed_orders as {{ dbt.type_int() }}) as placed_orders,
-        cast(order_totals.purchase_orders as {{ dbt.type_int() }}) as purchase_orders,
-        cast(order_totals.refunded_orders as {{ dbt.type_int() }}) as refunded_orders,
-        cast(order_totals.fully_refunded_orders as {{ dbt.type_int() }}) as fully_refunded_orders,
-        cast(interval_totals.purchase_days as {{ dbt.type_int() }}) as purchase_days,
-        order_totals.first_purchase_date,
-        order_totals.last_purchase_date,
-        order_totals.last_shipped_date,
-        cast(order_totals.gross_sales as {{ dbt.type_numeric() }}) as gross_sales,
-        cast(order_totals.refunded_amount as {{ dbt.type_numeric() }}) as refunded_amount,
+        customer_totals.term_start,
+        customer_totals.scope_code,
+        customer_totals.customer_id,
+        cast(customer_totals.placed_orders as {{ dbt.type_int() }}) as placed_orders,
+        cast(customer_totals.purchase_orders as {{ dbt.type_int() }}) as purchase_orders,
+        cast(customer_totals.refunded_orders as {{ dbt.type_int() }}) as refunded_orders,
+        cast(customer_totals.fully_refunded_orders as {{ dbt.type_int() }}) as fully_refunded_orders,
+        cast(customer_totals.purchase_days as {{ dbt.type_int() }}) as purchase_days,
+        customer_totals.first_purchase_date,
+        customer_totals.last_purchase_date,
+        customer_totals.last_shipped_date,
+        cast(customer_totals.gross_sales as {{ dbt.type_numeric() }}) as gross_sales,
+        cast(customer_totals.refunded_amount as {{ dbt.type_numeric() }}) as refunded_amount,
         cast(
-            order_totals.gross_sales - order_totals.refunded_amount as {{ dbt.type_numeric() }}
+            customer_totals.gross_sales - customer_totals.refunded_amount as {{ dbt.type_numeric() }}
         ) as net_sales,
-        {{ days_between('order_totals.first_purchase_date', 'order_totals.term_start') }} as days_known,
+        {{ days_between('customer_totals.first_purchase_date', 'customer_totals.term_start') }} as days_known,
         {{ days_between(
-            'case when order_totals.last_shipped_date > order_totals.last_purchase_date'
-            ~ ' then order_totals.last_shipped_date else order_totals.last_purchase_date end',
-            'order_totals.term_start',
+            'case when customer_totals.last_shipped_date > customer_totals.last_purchase_date'
+            ~ ' then customer_totals.last_shipped_date else customer_totals.last_purchase_date end',
+            'customer_totals.term_start',
         ) }} as days_silent,
         {{ days_between(
-            'order_totals.first_purchase_date', 'order_totals.last_purchase_date'
+            'customer_totals.first_purchase_date', 'customer_totals.last_purchase_date'
         ) }} as active_span_days,
-        cast(interval_totals.intervals as {{ dbt.type_int() }}) as intervals,
-        {{ rounded('interval_totals.mean_interval_days', 2) }} as mean_interval_days,
+        cast(customer_totals.intervals as {{ dbt.type_int() }}) as intervals,
+        {{ rounded('customer_totals.mean_interval_days', 2) }} as mean_interval_days,
         case
             when
-                interval_totals.intervals >= {{ min_intervals }}
-                and interval_totals.mean_interval_days > 0
+                customer_totals.intervals >= {{ min_intervals }}
+                and customer_totals.mean_interval_days > 0
                 then {{ rounded(
-                    'interval_totals.interval_stddev_days / interval_totals.mean_interval_days', 4
+                    'customer_totals.interval_stddev_days / customer_totals.mean_interval_days', 4
                 ) }}
         end as interval_cv
-    from order_totals
-    inner join interval_totals
-        on
-            order_totals.term_start = interval_totals.term_start
-            and order_totals.scope_code = interval_totals.scope_code
-            and order_totals.customer_id = interval_totals.customer_id
+    from customer_totals
+    where customer_totals.purchase_days > 0
 )
 
 select * from final

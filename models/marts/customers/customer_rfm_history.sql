@@ -120,40 +120,36 @@ scored as (
             and {{ in_band('greatest(grouped.monetary, 0)', 'monetary_scores') }}
 ),
 
-purchaser_ranks as (
-    select
-        snapshot_date,
-        customer_id,
-        percent_rank() over (
-            partition by snapshot_date order by recency_days desc
-        ) as recency_rank,
-        percent_rank() over (
-            partition by snapshot_date order by frequency asc
-        ) as frequency_rank,
-        percent_rank() over (
-            partition by snapshot_date order by monetary asc
-        ) as monetary_rank
-    from scored
-    where order_count > 0
-),
-
+{# from here on one linear chain, each step read once: DuckDB materialises a CTE that two
+    steps read, and at large the history is tens of millions of wide rows. Quintiles rank
+    purchasing customers only (the window's partition separates them; others get none). #}
 quintiles as (
     select
-        scored.*,
-        least(5, 1 + floor(5 * purchaser_ranks.recency_rank)) as r_quintile_score,
-        least(5, 1 + floor(5 * purchaser_ranks.frequency_rank)) as f_quintile_score,
-        least(5, 1 + floor(5 * purchaser_ranks.monetary_rank)) as m_quintile_score
+        *,
+        case
+            when order_count > 0
+                then least(5, 1 + floor(5 * percent_rank() over (
+                        partition by snapshot_date, order_count > 0 order by recency_days desc
+                    )))
+        end as r_quintile_score,
+        case
+            when order_count > 0
+                then least(5, 1 + floor(5 * percent_rank() over (
+                        partition by snapshot_date, order_count > 0 order by frequency asc
+                    )))
+        end as f_quintile_score,
+        case
+            when order_count > 0
+                then least(5, 1 + floor(5 * percent_rank() over (
+                        partition by snapshot_date, order_count > 0 order by monetary asc
+                    )))
+        end as m_quintile_score
     from scored
-    left join purchaser_ranks
-        on
-            scored.snapshot_date = purchaser_ranks.snapshot_date
-            and scored.customer_id = purchaser_ranks.customer_id
 ),
 
 staged as (
     select
-        quintiles.snapshot_date,
-        quintiles.customer_id,
+        quintiles.*,
         lifecycle_stages.lifecycle_stage,
         lifecycle_stages.label_ja as lifecycle_stage_label_ja,
         lifecycle_stages.label_en as lifecycle_stage_label_en,
@@ -179,46 +175,42 @@ staged as (
 
 final as (
     select
-        quintiles.snapshot_date,
-        quintiles.customer_id,
-        quintiles.is_as_of_date,
-        quintiles.is_member,
-        quintiles.first_purchase_date,
-        quintiles.last_purchase_date,
-        quintiles.order_count,
-        quintiles.net_sales,
-        quintiles.recency_days,
-        quintiles.frequency,
-        quintiles.monetary,
-        quintiles.r_band,
-        quintiles.f_band,
-        quintiles.m_band,
-        quintiles.rfm_group,
-        quintiles.rfm_group_sort_order,
-        quintiles.rfm_group_label_ja,
-        quintiles.rfm_group_label_en,
-        cast(quintiles.r_score as {{ dbt.type_int() }}) as r_score,
-        cast(quintiles.f_score as {{ dbt.type_int() }}) as f_score,
-        cast(quintiles.m_score as {{ dbt.type_int() }}) as m_score,
-        cast(quintiles.r_score + quintiles.f_score + quintiles.m_score as {{ dbt.type_int() }})
+        staged.snapshot_date,
+        staged.customer_id,
+        staged.is_as_of_date,
+        staged.is_member,
+        staged.first_purchase_date,
+        staged.last_purchase_date,
+        staged.order_count,
+        staged.net_sales,
+        staged.recency_days,
+        staged.frequency,
+        staged.monetary,
+        staged.r_band,
+        staged.f_band,
+        staged.m_band,
+        staged.rfm_group,
+        staged.rfm_group_sort_order,
+        staged.rfm_group_label_ja,
+        staged.rfm_group_label_en,
+        cast(staged.r_score as {{ dbt.type_int() }}) as r_score,
+        cast(staged.f_score as {{ dbt.type_int() }}) as f_score,
+        cast(staged.m_score as {{ dbt.type_int() }}) as m_score,
+        cast(staged.r_score + staged.f_score + staged.m_score as {{ dbt.type_int() }})
             as rfm_score,
-        cast(quintiles.r_quintile_score as {{ dbt.type_int() }}) as r_quintile_score,
-        cast(quintiles.f_quintile_score as {{ dbt.type_int() }}) as f_quintile_score,
-        cast(quintiles.m_quintile_score as {{ dbt.type_int() }}) as m_quintile_score,
+        cast(staged.r_quintile_score as {{ dbt.type_int() }}) as r_quintile_score,
+        cast(staged.f_quintile_score as {{ dbt.type_int() }}) as f_quintile_score,
+        cast(staged.m_quintile_score as {{ dbt.type_int() }}) as m_quintile_score,
         cast(
-            quintiles.r_quintile_score + quintiles.f_quintile_score + quintiles.m_quintile_score
+            staged.r_quintile_score + staged.f_quintile_score + staged.m_quintile_score
             as {{ dbt.type_int() }}
         ) as rfm_quintile_score,
         staged.lifecycle_stage,
         staged.lifecycle_stage_label_ja,
         staged.lifecycle_stage_label_en,
         '{{ rules_fingerprint() }}' as _rules_fingerprint
-    from quintiles
-    left join staged
-        on
-            quintiles.snapshot_date = staged.snapshot_date
-            and quintiles.customer_id = staged.customer_id
-            and staged.stage_rank = 1
+    from staged
+    where staged.stage_rank = 1
 )
 
 select * from final
