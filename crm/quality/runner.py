@@ -38,10 +38,12 @@ import hashlib
 import json
 import logging
 import math
+import multiprocessing
 import os
+import shutil
 import uuid
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -53,7 +55,7 @@ import pandas as pd
 
 from crm.quality.suites.marts import SHARES_HISTORY
 from crm.quality.suites.spec import CHUNKABLE_TYPES, Expectation, Suite
-from crm.settings import TOKYO, duckdb_config
+from crm.settings import TOKYO, duckdb_config, duckdb_temp_dir
 
 #: Statistics kept from GE's result of each expectation.
 STATISTICS = (
@@ -73,6 +75,8 @@ FULL_ENV = "CRM_QUALITY_FULL"
 #: About how many rows of a chunked frame are read and validated at once.
 CHUNK_ROWS_ENV = "CRM_QUALITY_CHUNK_ROWS"
 DEFAULT_CHUNK_ROWS = 2_000_000
+#: How many processes read and validate the chunks of a chunked frame at once.
+WORKERS_ENV = "CRM_QUALITY_WORKERS"
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,22 @@ def chunk_rows_setting(env: dict[str, str] | None = None) -> int:
     if rows < 1:
         raise ValueError(f"{CHUNK_ROWS_ENV} must be a positive number of rows, not {value!r}")
     return rows
+
+
+def workers_setting(env: dict[str, str] | None = None) -> int:
+    """``CRM_QUALITY_WORKERS``: how many processes validate the chunks of a chunked frame at once
+    (default: 2, or 1 on a one-core machine). GE validates a frame on one core; two processes
+    keep both cores of a small machine busy. 1 validates in the run's own process."""
+    value = (os.environ if env is None else env).get(WORKERS_ENV, "").strip()
+    if not value:
+        return min(2, os.cpu_count() or 1)
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise ValueError(f"{WORKERS_ENV} must be a positive number of processes, not {value!r}")
+    return workers
 
 
 def suite_digest(suite: Suite) -> str:
@@ -514,16 +534,89 @@ def validate_chunks(chunks: Iterable[pd.DataFrame], specs: list[Expectation]) ->
     return FrameValidation(results, rows, read)
 
 
+#: The worker process's read-only connection to the warehouse (one per worker, opened once).
+_WORKER_CONNECTION: duckdb.DuckDBPyConnection | None = None
+
+
+def _open_worker_connection(build_path: str, temp_root: str | None) -> None:
+    """Worker initializer: its own read-only connection, one DuckDB thread (the pool has as
+    many processes as cores) and its own spill folder under ``temp_root`` (DuckDB's temp files
+    are not shared between processes)."""
+    global _WORKER_CONNECTION
+    config = duckdb_config(Path(build_path)) | {"threads": "1"}
+    if temp_root is not None:
+        config["temp_directory"] = str(Path(temp_root) / str(os.getpid()))
+    _WORKER_CONNECTION = duckdb.connect(build_path, read_only=True, config=config)
+
+
+def _validate_chunk(
+    sql: str,
+    as_of: date,
+    scope: GateScope | None,
+    chunk: tuple[int, int],
+    specs: list[Expectation],
+) -> tuple[int, list[ExpectationResult]]:
+    """In a worker: read one chunk of a frame and validate it; its rows and results."""
+    if _WORKER_CONNECTION is None:
+        raise RuntimeError("quality worker started without its warehouse connection")
+    conn = _WORKER_CONNECTION
+    frame = conn.execute(_sql(sql, conn, as_of, scope, chunk)).df()
+    return len(frame), validate_frame(frame, specs) if specs else []
+
+
+def validate_chunks_in_workers(
+    build_path: Path,
+    sql: str,
+    as_of: date,
+    scope: GateScope | None,
+    chunks: int,
+    specs: list[Expectation],
+    workers: int,
+) -> FrameValidation:
+    """Read and validate the frame's chunks in ``workers`` processes, each with a read-only
+    connection of its own; each holds one chunk at a time. The results are combined in chunk
+    order, so they equal :func:`validate_chunks` over the same chunks."""
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded process
+    base = duckdb_temp_dir(build_path)
+    temp_root = None if base is None else base / f"quality-workers-{uuid.uuid4().hex[:12]}"
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, chunks),
+            mp_context=context,
+            initializer=_open_worker_connection,
+            initargs=(str(build_path), None if temp_root is None else str(temp_root)),
+        ) as pool:
+            futures = [
+                pool.submit(_validate_chunk, sql, as_of, scope, (index, chunks), specs)
+                for index in range(chunks)
+            ]
+            parts = [future.result() for future in futures]
+    finally:
+        if temp_root is not None:
+            shutil.rmtree(temp_root, ignore_errors=True)
+    per_chunk = [results for _, results in parts]
+    results = [
+        combine_results(spec, [chunk[position] for chunk in per_chunk])
+        for position, spec in enumerate(specs)
+    ]
+    return FrameValidation(results, sum(rows for rows, _ in parts), chunks)
+
+
 def validate_suite(
     conn: duckdb.DuckDBPyConnection,
     suite: Suite,
     as_of: date,
     scope: GateScope | None,
     chunk_rows: int,
+    build_path: Path | None = None,
+    workers: int = 1,
 ) -> tuple[list[ExpectationResult], dict[str, int], dict[str, int]]:
     """Read and validate every frame of the suite, chunked frames chunk by chunk; returns the
     results in the suite's order, and each frame's rows and chunks. A frame no expectation
-    reads is only counted (in DuckDB: the rows of a feed's latest file can be many)."""
+    reads is only counted (in DuckDB: the rows of a feed's latest file can be many). With
+    ``workers`` > 1 and the ``build_path``, a frame of several chunks is read and validated in
+    that many processes (:func:`validate_chunks_in_workers`); otherwise in this one, the next
+    chunk read while the current one is validated."""
     by_frame = _by_frame(suite)
     done: dict[str, ExpectationResult] = {}
     rows: dict[str, int] = {}
@@ -534,7 +627,12 @@ def validate_suite(
             rows[name], chunks[name] = int((found.fetchone() or (0,))[0]), 1
             continue
         count = chunk_count(conn, suite, name, as_of, scope, chunk_rows)
-        validated = validate_chunks(iter_chunks(conn, sql, as_of, scope, count), by_frame[name])
+        if count > 1 and workers > 1 and build_path is not None:
+            validated = validate_chunks_in_workers(
+                build_path, sql, as_of, scope, count, by_frame[name], workers
+            )
+        else:
+            validated = validate_chunks(iter_chunks(conn, sql, as_of, scope, count), by_frame[name])
         rows[name], chunks[name] = validated.rows, validated.chunks
         done.update((r.name, r) for r in validated.results)
     return [done[spec.name] for spec in suite.expectations], rows, chunks
@@ -547,20 +645,26 @@ def run_suite(
     run_id: str | None = None,
     full: bool | None = None,
     chunk_rows: int | None = None,
+    workers: int | None = None,
 ) -> SuiteResult:
     """Read the suite's frames from the warehouse (read-only) and validate them, a chunked frame
     chunk by chunk (about ``chunk_rows`` rows each, default ``CRM_QUALITY_CHUNK_ROWS``).
 
     Raw suites read only the keys touched since their gate's mark, unless ``full`` (default:
-    ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`)."""
+    ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`). A frame of several
+    chunks is validated in ``workers`` processes (default ``CRM_QUALITY_WORKERS``)."""
     if full is None:
         full = full_validation_requested()
     if chunk_rows is None:
         chunk_rows = chunk_rows_setting()
+    if workers is None:
+        workers = workers_setting()
     conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config(build_path))
     try:
         scope = gate_scope(conn, suite, as_of, full)
-        results, frame_rows, frame_chunks = validate_suite(conn, suite, as_of, scope, chunk_rows)
+        results, frame_rows, frame_chunks = validate_suite(
+            conn, suite, as_of, scope, chunk_rows, build_path, workers
+        )
     finally:
         conn.close()
     return SuiteResult(
