@@ -22,6 +22,7 @@ import os
 import shutil
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -30,6 +31,7 @@ import pytest
 
 from crm.contract import FEEDS
 from crm.loading.tables import ensure_raw_schema
+from crm.quality import runner
 from crm.quality.report import write_night_report
 from crm.quality.runner import (
     GATED_LOADS,
@@ -236,7 +238,19 @@ def test_a_feed_validates_the_same_in_chunks_as_whole(
     build = _orders_with_problems(tmp_path / "build.duckdb", marked)
     whole = run_suite(build, ORDERS, AS_OF)
     monkeypatch.setenv("CRM_QUALITY_CHUNK_ROWS", "3")
+    spooled: list[Path] = []
+    write_spool = runner.write_spool
+
+    def spy(conn: duckdb.DuckDBPyConnection, chunking: Any, chunks: int, folder: Path) -> Path:
+        spooled.append(write_spool(conn, chunking, chunks, folder))
+        assert list(folder.glob("_chunk=*/*.parquet"))
+        return folder
+
+    monkeypatch.setattr("crm.quality.runner.write_spool", spy)
     chunked = run_suite(build, ORDERS, AS_OF)
+    # Every key is read from one spool of the raw table; the rows touched since a mark are not.
+    assert len(spooled) == (0 if marked else 1)
+    assert all(not folder.exists() for folder in spooled)
 
     assert whole.scope is not None and whole.scope.full is not marked
     assert whole.frame_chunks["in_force"] == 1 and chunked.frame_chunks["in_force"] > 1
