@@ -30,14 +30,6 @@ judges rows one by one or within one key (``CHUNKABLE_TYPES`` in
 whole frame: :func:`combine_results` sums them, recomputes the unexpected percent and the
 ``mostly`` share from the sums, and keeps the first sample values. The JSON result gives each
 frame's total rows (``frame_rows``) and how many chunks it was read in (``frame_chunks``).
-
-Two costs of a large frame are cut. Reading chunk ``i`` by its predicate scans the whole raw
-table, once per chunk; so a frame of several chunks that reads ``{chunk_source}`` (the versions
-in force of every key) is first spooled: the raw table is written once to Parquet partitioned by
-the chunk (:func:`write_spool`, in DuckDB's temp folder, removed afterwards) and each chunk
-reads its own part. And GE validates a frame on one core, so ``CRM_QUALITY_WORKERS`` processes
-(default 2) read and validate chunks at once, each through a read-only connection of its own
-and holding one chunk (:func:`validate_chunks_in_workers`).
 """
 
 from __future__ import annotations
@@ -46,12 +38,10 @@ import hashlib
 import json
 import logging
 import math
-import multiprocessing
 import os
-import shutil
 import uuid
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -62,8 +52,8 @@ import duckdb
 import pandas as pd
 
 from crm.quality.suites.marts import SHARES_HISTORY
-from crm.quality.suites.spec import CHUNKABLE_TYPES, ChunkedFrame, Expectation, Suite
-from crm.settings import TOKYO, duckdb_config, duckdb_temp_dir
+from crm.quality.suites.spec import CHUNKABLE_TYPES, Expectation, Suite
+from crm.settings import TOKYO, duckdb_config
 
 #: Statistics kept from GE's result of each expectation.
 STATISTICS = (
@@ -83,8 +73,6 @@ FULL_ENV = "CRM_QUALITY_FULL"
 #: About how many rows of a chunked frame are read and validated at once.
 CHUNK_ROWS_ENV = "CRM_QUALITY_CHUNK_ROWS"
 DEFAULT_CHUNK_ROWS = 2_000_000
-#: How many processes read and validate the chunks of a chunked frame at once.
-WORKERS_ENV = "CRM_QUALITY_WORKERS"
 
 
 @dataclass(frozen=True)
@@ -169,36 +157,14 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     return bool(found and found[0])
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-#: The column of a spool row that gives its chunk (the spool's Hive partition key).
-SPOOL_CHUNK = "_chunk"
-
-
-def _chunk_source(chunking: ChunkedFrame, chunk: tuple[int, int], spool: Path | None) -> str:
-    """What ``{chunk_source}`` stands for: the chunk's rows of the table, from the spool's part
-    when the frame was spooled (see :func:`write_spool`)."""
-    if spool is None:
-        return f"(select * from {chunking.table} where {chunking.chunk_hash} = {{chunk_index}})"
-    part = spool / f"{SPOOL_CHUNK}={chunk[0]}"
-    if not part.is_dir():  # no row of the table hashes to this chunk
-        return f"(select * from {chunking.table} where false)"
-    return f"read_parquet({_literal(str(part / '*.parquet'))})"
-
-
 def _sql(
     text: str,
     conn: duckdb.DuckDBPyConnection,
     as_of: date,
     scope: GateScope | None = None,
     chunk: tuple[int, int] = (0, 1),
-    chunking: ChunkedFrame | None = None,
-    spool: Path | None = None,
 ) -> str:
-    """The frame's SQL for tonight: ``chunk`` is (index, count) of a chunked frame, ``chunking``
-    how it is chunked (needed when the SQL reads ``{chunk_source}``), ``spool`` its spool."""
+    """The frame's SQL for tonight: ``chunk`` is (index, count) of a chunked frame."""
     history = (
         "(select null::date as as_of_date, null::varchar as rfm_group, null::double as share "
         "where false)"
@@ -206,10 +172,6 @@ def _sql(
     if _table_exists(conn, SHARES_HISTORY):
         history = SHARES_HISTORY
     gated = scope.since_load_id if scope is not None else 0
-    if "{chunk_source}" in text:
-        if chunking is None or not chunking.table:
-            raise ValueError("the frame reads {chunk_source}: its ChunkedFrame names no table")
-        text = text.replace("{chunk_source}", _chunk_source(chunking, chunk, spool))
     return (
         text.replace("{as_of_date}", f"date '{as_of.isoformat()}'")
         .replace("{rfm_shares_history}", history)
@@ -217,22 +179,6 @@ def _sql(
         .replace("{chunk_index}", str(int(chunk[0])))
         .replace("{chunk_count}", str(int(chunk[1])))
     )
-
-
-def write_spool(
-    conn: duckdb.DuckDBPyConnection, chunking: ChunkedFrame, chunks: int, folder: Path
-) -> Path:
-    """Write the chunked frame's table once to Parquet under ``folder``, partitioned by chunk
-    (``_chunk=<i>/``), so that each chunk is read from its part instead of by a scan of the
-    whole table that keeps one row in ``chunks``. Same rows, same chunks: the partition key is
-    the expression the chunk predicate tests."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    chunk_of = chunking.chunk_hash.replace("{chunk_count}", str(int(chunks)))
-    conn.execute(
-        f"copy (select *, {chunk_of} as {SPOOL_CHUNK} from {chunking.table}) "
-        f"to {_literal(str(folder))} (format parquet, partition_by ({SPOOL_CHUNK}))"
-    )
-    return folder
 
 
 def full_validation_requested(env: dict[str, str] | None = None) -> bool:
@@ -253,22 +199,6 @@ def chunk_rows_setting(env: dict[str, str] | None = None) -> int:
     if rows < 1:
         raise ValueError(f"{CHUNK_ROWS_ENV} must be a positive number of rows, not {value!r}")
     return rows
-
-
-def workers_setting(env: dict[str, str] | None = None) -> int:
-    """``CRM_QUALITY_WORKERS``: how many processes validate the chunks of a chunked frame at once
-    (default: 2, or 1 on a one-core machine). GE validates a frame on one core; two processes
-    keep both cores of a small machine busy. 1 validates in the run's own process."""
-    value = (os.environ if env is None else env).get(WORKERS_ENV, "").strip()
-    if not value:
-        return min(2, os.cpu_count() or 1)
-    try:
-        workers = int(value)
-    except ValueError:
-        workers = 0
-    if workers < 1:
-        raise ValueError(f"{WORKERS_ENV} must be a positive number of processes, not {value!r}")
-    return workers
 
 
 def suite_digest(suite: Suite) -> str:
@@ -357,12 +287,7 @@ def read_frames(
 ) -> dict[str, pd.DataFrame]:
     """Every frame of the suite, each whole (one chunk; :func:`run_suite` streams chunks)."""
     sources = frame_sources(suite, scope)
-    return {
-        name: conn.execute(
-            _sql(sql, conn, as_of, scope, chunking=suite.chunked_frames.get(name))
-        ).df()
-        for name, sql in sources.items()
-    }
+    return {name: conn.execute(_sql(sql, conn, as_of, scope)).df() for name, sql in sources.items()}
 
 
 def chunk_count(
@@ -390,8 +315,6 @@ def iter_chunks(
     as_of: date,
     scope: GateScope | None,
     chunks: int,
-    chunking: ChunkedFrame | None = None,
-    spool: Path | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The frame's chunks one after the other. While the caller validates chunk ``i`` (pandas,
     one core), DuckDB reads chunk ``i + 1`` on a cursor of its own in a background thread, so
@@ -399,8 +322,7 @@ def iter_chunks(
     cursor = conn.cursor()
 
     def read(index: int) -> pd.DataFrame:
-        text = _sql(sql, cursor, as_of, scope, (index, chunks), chunking, spool)
-        return cursor.execute(text).df()
+        return cursor.execute(_sql(sql, cursor, as_of, scope, (index, chunks))).df()
 
     if chunks == 1:
         yield read(0)
@@ -592,130 +514,27 @@ def validate_chunks(chunks: Iterable[pd.DataFrame], specs: list[Expectation]) ->
     return FrameValidation(results, rows, read)
 
 
-#: The worker process's read-only connection to the warehouse (one per worker, opened once).
-_WORKER_CONNECTION: duckdb.DuckDBPyConnection | None = None
-
-
-def _open_worker_connection(build_path: str, temp_root: str | None) -> None:
-    """Worker initializer: its own read-only connection, one DuckDB thread (the pool has as
-    many processes as cores) and its own spill folder under ``temp_root`` (DuckDB's temp files
-    are not shared between processes)."""
-    global _WORKER_CONNECTION
-    config = duckdb_config(Path(build_path)) | {"threads": "1"}
-    if temp_root is not None:
-        config["temp_directory"] = str(Path(temp_root) / str(os.getpid()))
-    _WORKER_CONNECTION = duckdb.connect(build_path, read_only=True, config=config)
-
-
-def _validate_chunk(
-    sql: str,
-    as_of: date,
-    scope: GateScope | None,
-    chunk: tuple[int, int],
-    specs: list[Expectation],
-    chunking: ChunkedFrame | None,
-    spool: Path | None,
-) -> tuple[int, list[ExpectationResult]]:
-    """In a worker: read one chunk of a frame and validate it; its rows and results."""
-    if _WORKER_CONNECTION is None:
-        raise RuntimeError("quality worker started without its warehouse connection")
-    conn = _WORKER_CONNECTION
-    frame = conn.execute(_sql(sql, conn, as_of, scope, chunk, chunking, spool)).df()
-    return len(frame), validate_frame(frame, specs) if specs else []
-
-
-def validate_chunks_in_workers(
-    build_path: Path,
-    sql: str,
-    as_of: date,
-    scope: GateScope | None,
-    chunks: int,
-    specs: list[Expectation],
-    workers: int,
-    chunking: ChunkedFrame | None = None,
-    spool: Path | None = None,
-) -> FrameValidation:
-    """Read and validate the frame's chunks in ``workers`` processes, each with a read-only
-    connection of its own; each holds one chunk at a time. The results are combined in chunk
-    order, so they equal :func:`validate_chunks` over the same chunks."""
-    context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-    base = duckdb_temp_dir(build_path)
-    temp_root = None if base is None else base / f"quality-workers-{uuid.uuid4().hex[:12]}"
-    try:
-        with ProcessPoolExecutor(
-            max_workers=min(workers, chunks),
-            mp_context=context,
-            initializer=_open_worker_connection,
-            initargs=(str(build_path), None if temp_root is None else str(temp_root)),
-        ) as pool:
-            futures = [
-                pool.submit(
-                    _validate_chunk, sql, as_of, scope, (index, chunks), specs, chunking, spool
-                )
-                for index in range(chunks)
-            ]
-            parts = [future.result() for future in futures]
-    finally:
-        if temp_root is not None:
-            shutil.rmtree(temp_root, ignore_errors=True)
-    per_chunk = [results for _, results in parts]
-    results = [
-        combine_results(spec, [chunk[position] for chunk in per_chunk])
-        for position, spec in enumerate(specs)
-    ]
-    return FrameValidation(results, sum(rows for rows, _ in parts), chunks)
-
-
-def _spool_folder(build_path: Path) -> Path:
-    """A fresh folder for a frame's spool, in DuckDB's temp folder of the warehouse."""
-    base = duckdb_temp_dir(build_path) or build_path.parent
-    return base / f"quality-spool-{uuid.uuid4().hex[:12]}"
-
-
 def validate_suite(
     conn: duckdb.DuckDBPyConnection,
     suite: Suite,
     as_of: date,
     scope: GateScope | None,
     chunk_rows: int,
-    build_path: Path | None = None,
-    workers: int = 1,
 ) -> tuple[list[ExpectationResult], dict[str, int], dict[str, int]]:
     """Read and validate every frame of the suite, chunked frames chunk by chunk; returns the
     results in the suite's order, and each frame's rows and chunks. A frame no expectation
-    reads is only counted (in DuckDB: the rows of a feed's latest file can be many). With
-    ``workers`` > 1 and the ``build_path``, a frame of several chunks is read and validated in
-    that many processes (:func:`validate_chunks_in_workers`); otherwise in this one, the next
-    chunk read while the current one is validated."""
+    reads is only counted (in DuckDB: the rows of a feed's latest file can be many)."""
     by_frame = _by_frame(suite)
     done: dict[str, ExpectationResult] = {}
     rows: dict[str, int] = {}
     chunks: dict[str, int] = {}
     for name, sql in frame_sources(suite, scope).items():
-        chunking = suite.chunked_frames.get(name)
         if name not in by_frame:
-            text = _sql(sql, conn, as_of, scope, chunking=chunking)
-            found = conn.execute(f"select count(*) from (\n{text}\n)")
+            found = conn.execute(f"select count(*) from (\n{_sql(sql, conn, as_of, scope)}\n)")
             rows[name], chunks[name] = int((found.fetchone() or (0,))[0]), 1
             continue
         count = chunk_count(conn, suite, name, as_of, scope, chunk_rows)
-        spool = None
-        if count > 1 and build_path is not None and chunking and "{chunk_source}" in sql:
-            spool = _spool_folder(build_path)
-        try:
-            if spool is not None and chunking is not None:
-                write_spool(conn, chunking, count, spool)
-            if count > 1 and workers > 1 and build_path is not None:
-                validated = validate_chunks_in_workers(
-                    build_path, sql, as_of, scope, count, by_frame[name], workers, chunking, spool
-                )
-            else:
-                validated = validate_chunks(
-                    iter_chunks(conn, sql, as_of, scope, count, chunking, spool), by_frame[name]
-                )
-        finally:
-            if spool is not None:
-                shutil.rmtree(spool, ignore_errors=True)
+        validated = validate_chunks(iter_chunks(conn, sql, as_of, scope, count), by_frame[name])
         rows[name], chunks[name] = validated.rows, validated.chunks
         done.update((r.name, r) for r in validated.results)
     return [done[spec.name] for spec in suite.expectations], rows, chunks
@@ -728,26 +547,20 @@ def run_suite(
     run_id: str | None = None,
     full: bool | None = None,
     chunk_rows: int | None = None,
-    workers: int | None = None,
 ) -> SuiteResult:
     """Read the suite's frames from the warehouse (read-only) and validate them, a chunked frame
     chunk by chunk (about ``chunk_rows`` rows each, default ``CRM_QUALITY_CHUNK_ROWS``).
 
     Raw suites read only the keys touched since their gate's mark, unless ``full`` (default:
-    ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`). A frame of several
-    chunks is validated in ``workers`` processes (default ``CRM_QUALITY_WORKERS``)."""
+    ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`)."""
     if full is None:
         full = full_validation_requested()
     if chunk_rows is None:
         chunk_rows = chunk_rows_setting()
-    if workers is None:
-        workers = workers_setting()
     conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config(build_path))
     try:
         scope = gate_scope(conn, suite, as_of, full)
-        results, frame_rows, frame_chunks = validate_suite(
-            conn, suite, as_of, scope, chunk_rows, build_path, workers
-        )
+        results, frame_rows, frame_chunks = validate_suite(conn, suite, as_of, scope, chunk_rows)
     finally:
         conn.close()
     return SuiteResult(

@@ -18,11 +18,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import duckdb
@@ -31,7 +29,6 @@ import pytest
 
 from crm.contract import FEEDS
 from crm.loading.tables import ensure_raw_schema
-from crm.quality import runner
 from crm.quality.report import write_night_report
 from crm.quality.runner import (
     GATED_LOADS,
@@ -44,7 +41,6 @@ from crm.quality.runner import (
     suite_digest,
     validate_frame,
     validate_frames,
-    workers_setting,
     write_result,
 )
 from crm.quality.suites import ALL_SUITES
@@ -227,30 +223,16 @@ def _orders_with_problems(path: Path, marked: bool) -> Path:
     return path
 
 
-@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize(("marked", "in_force"), [(False, 14), (True, 8)])
 def test_a_feed_validates_the_same_in_chunks_as_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marked: bool, in_force: int, workers: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marked: bool, in_force: int
 ):
     monkeypatch.delenv("CRM_QUALITY_FULL", raising=False)
     monkeypatch.delenv("CRM_QUALITY_CHUNK_ROWS", raising=False)
-    monkeypatch.setenv("CRM_QUALITY_WORKERS", str(workers))
     build = _orders_with_problems(tmp_path / "build.duckdb", marked)
     whole = run_suite(build, ORDERS, AS_OF)
     monkeypatch.setenv("CRM_QUALITY_CHUNK_ROWS", "3")
-    spooled: list[Path] = []
-    write_spool = runner.write_spool
-
-    def spy(conn: duckdb.DuckDBPyConnection, chunking: Any, chunks: int, folder: Path) -> Path:
-        spooled.append(write_spool(conn, chunking, chunks, folder))
-        assert list(folder.glob("_chunk=*/*.parquet"))
-        return folder
-
-    monkeypatch.setattr("crm.quality.runner.write_spool", spy)
     chunked = run_suite(build, ORDERS, AS_OF)
-    # Every key is read from one spool of the raw table; the rows touched since a mark are not.
-    assert len(spooled) == (0 if marked else 1)
-    assert all(not folder.exists() for folder in spooled)
 
     assert whole.scope is not None and whole.scope.full is not marked
     assert whole.frame_chunks["in_force"] == 1 and chunked.frame_chunks["in_force"] > 1
@@ -383,15 +365,6 @@ def test_a_suite_refuses_what_cannot_be_combined_over_chunks():
     parts = validate_frame(pd.DataFrame({"a": [1]}), [row_count]) * 2
     with pytest.raises(ValueError, match="cannot be combined"):
         combine_results(row_count, parts)
-
-
-def test_workers_setting():
-    assert workers_setting({}) == min(2, os.cpu_count() or 1)
-    assert workers_setting({"CRM_QUALITY_WORKERS": "1"}) == 1
-    assert workers_setting({"CRM_QUALITY_WORKERS": " 3 "}) == 3
-    for bad in ("0", "-2", "two"):
-        with pytest.raises(ValueError, match="CRM_QUALITY_WORKERS"):
-            workers_setting({"CRM_QUALITY_WORKERS": bad})
 
 
 def test_chunk_rows_setting():

@@ -115,17 +115,12 @@ def _select_column(column: Column) -> str:
     return name if expression == name else f"{expression} as {name}"
 
 
-def chunk_hash(feed: Feed) -> str:
-    """The chunk of a raw row among ``{chunk_count}``: a hash of the key as the frame shows it (a
-    function of the raw key, so every version of one key, and every row whose key columns are
-    equal in the frame, falls in the same chunk)."""
-    key = ", ".join(_column_expression(feed.column(k)) for k in feed.key)
-    return f"hash({key}) % {{chunk_count}}"
-
-
 def chunk_predicate(feed: Feed) -> str:
-    """Selects chunk ``{chunk_index}`` of ``{chunk_count}`` of the raw rows."""
-    return f"{chunk_hash(feed)} = {{chunk_index}}"
+    """Selects chunk ``{chunk_index}`` of ``{chunk_count}`` of the raw rows: a hash of the key as
+    the frame shows it (a function of the raw key, so every version of one key, and every row
+    whose key columns are equal in the frame, falls in the same chunk)."""
+    key = ", ".join(_column_expression(feed.column(k)) for k in feed.key)
+    return f"hash({key}) % {{chunk_count}} = {{chunk_index}}"
 
 
 #: Kwargs of an expectation that name a column of its frame.
@@ -176,7 +171,7 @@ def _in_force_sql(feed: Feed, tol: dict[str, Any], needed: set[str], since_mark:
     outer += [c for c in ("_version", "_load_id") if c in needed]
     outer += [f"{sql} as {name}" for name, sql in helpers.items()]
     chunk = chunk_predicate(feed)
-    source = "{chunk_source}"  # this chunk's rows of the table (see ChunkedFrame)
+    source = f"{table} where {chunk}"
     scope = ""
     if since_mark:
         matches = " and ".join(
@@ -262,8 +257,6 @@ def _in_force_chunking(feed: Feed) -> ChunkedFrame:
         rows_estimate_since_mark=(
             f"select count(*) from {table} where _load_id > {{gated_load_id}}"
         ),
-        table=table,
-        chunk_hash=chunk_hash(feed),
     )
 
 

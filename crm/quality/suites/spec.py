@@ -69,11 +69,7 @@ class ChunkedFrame:
     The frame's SQL (in ``frames`` and ``frames_since_mark``) selects its source rows with
     ``hash(<key>) % {chunk_count} = {chunk_index}``, ``<key>`` being the key columns as the frame
     shows them, before anything groups or ranks them: every row of one key lands in the same
-    chunk, and chunk ``i`` of ``n`` holds exactly the frame's rows whose key hashes to ``i``.
-
-    ``frames`` reads those rows from ``{chunk_source}``: ``table`` filtered on the chunk, or, when
-    the runner reads several chunks, the chunk's part of a Parquet spool of ``table`` partitioned
-    by ``chunk_hash`` (one scan of the table instead of one per chunk)."""
+    chunk, and chunk ``i`` of ``n`` holds exactly the frame's rows whose key hashes to ``i``."""
 
     #: The frame's key columns (the chunk key); per-key expectations must include all of them.
     key: tuple[str, ...]
@@ -81,10 +77,6 @@ class ChunkedFrame:
     rows_estimate: str
     #: The same when the feed has a mark (``{gated_load_id}``).
     rows_estimate_since_mark: str
-    #: The table ``{chunk_source}`` stands for ("" when ``frames`` has no ``{chunk_source}``).
-    table: str = ""
-    #: The chunk of a row of ``table``: an expression of its key, ``{chunk_count}`` chunks.
-    chunk_hash: str = ""
 
 
 def _per_key_columns(spec: Expectation) -> set[str]:

@@ -13,13 +13,6 @@ profiles as (
     select * from {{ ref('int_customer_terms_profiled') }}
 ),
 
-{# The same table again for the shop's spend per purchase day: a CTE read by two steps is
-   materialised whole (see the README, "Writing models for large data"), a table read twice
-   is two scans. #}
-profiles_for_shop_spend as (
-    select * from {{ ref('int_customer_terms_profiled') }}
-),
-
 terms as (
     select * from {{ ref('int_segment_terms_generated') }}
 ),
@@ -43,7 +36,7 @@ scope_spend as (
         scope_code,
         sum(case when net_sales > 0 then net_sales else 0 end)
         / sum(purchase_days) as shop_spend_per_purchase_day
-    from profiles_for_shop_spend
+    from profiles
     group by term_start, scope_code
 ),
 
