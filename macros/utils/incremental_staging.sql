@@ -31,14 +31,20 @@
 
 {#- The newest load (column `_load_id`, or the model's `watermark_load_column` config) and the
     as_of_date of the rows in this staging table; none when there is
-    no table to add to (first run, --full-refresh), it is empty, or (for a model with a
-    `rules_vars` config) some row was computed with other rules. -#}
+    no table to add to (first run, --full-refresh), it is empty or lacks those columns, or (for
+    a model with a `rules_vars` or `rules_models` config) some row was computed with other
+    rules. -#}
 {% macro staging_watermark() -%}
     {#- (a dbt unit test of the model has no relation: it always tests the full build) -#}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set load_column = config.get('watermark_load_column', '_load_id') -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    {%- if load_column not in columns or '_staged_as_of' not in columns -%}
+        {#- a table written before this model was incremental: rebuild -#}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set found = run_query('select max(' ~ load_column ~ '), max(_staged_as_of) from ' ~ this) -%}
     {%- set load_id, staged_as_of = found.rows[0][0], found.rows[0][1] -%}
     {%- if load_id is none or staged_as_of is none -%}
@@ -48,7 +54,8 @@
         {#- an earlier business date than the table's: rebuild from all of raw -#}
         {{ return(none) }}
     {%- endif -%}
-    {%- if config.get('rules_vars') is not none and not rules_unchanged() -%}
+    {%- set has_rules = config.get('rules_vars') is not none or config.get('rules_models') is not none -%}
+    {%- if has_rules and not rules_unchanged() -%}
         {#- rows computed with other rules (see rules_fingerprint): rebuild -#}
         {{ return(none) }}
     {%- endif -%}

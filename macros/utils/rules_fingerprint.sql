@@ -5,7 +5,8 @@
     row, as `--full-refresh` would (customer_rfm_history, int_orders_enriched). -#}
 
 {#- The fingerprint of the rules this model's rows are computed with: the model's own SQL, the
-    seeds it reads directly, and the vars named in its `rules_vars` config. -#}
+    seeds it reads directly, the vars named in its `rules_vars` config, and the SQL and directly
+    read seeds of the models named in its `rules_models` config. -#}
 {% macro rules_fingerprint() -%}
     {%- if not execute -%}
         {{ return('') }}
@@ -13,6 +14,19 @@
     {%- set parts = [model.unique_id ~ '=' ~ model.checksum.checksum] -%}
     {%- for node_id in model.depends_on.nodes | sort if node_id.startswith('seed.') -%}
         {%- do parts.append(node_id ~ '=' ~ graph.nodes[node_id].checksum.checksum) -%}
+    {%- endfor -%}
+    {#- models upstream whose SQL and directly read seeds shape this model's rows (their own
+        incremental rows are recomputed by their fingerprints, not by this one) -#}
+    {%- for name in config.get('rules_models', []) | sort -%}
+        {%- set node_id = 'model.' ~ project_name ~ '.' ~ name -%}
+        {%- set node = graph.nodes.get(node_id) -%}
+        {%- if node is none -%}
+            {{ exceptions.raise_compiler_error("rules_models of " ~ model.name ~ ": no model " ~ name) }}
+        {%- endif -%}
+        {%- do parts.append(node_id ~ '=' ~ node.checksum.checksum) -%}
+        {%- for seed_id in node.depends_on.nodes | sort if seed_id.startswith('seed.') -%}
+            {%- do parts.append(seed_id ~ '=' ~ graph.nodes[seed_id].checksum.checksum) -%}
+        {%- endfor -%}
     {%- endfor -%}
     {%- for name in config.get('rules_vars', []) -%}
         {%- do parts.append('var.' ~ name ~ '=' ~ tojson(var(name, ''))) -%}

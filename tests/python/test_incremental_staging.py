@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.python.conftest import dbt_on_build
+from tests.python.conftest import dbt_on_build, table_contents
 
 FEEDS = ("orders", "order_lines", "shipments", "returns", "sessions", "page_views")
 WEB = (
@@ -48,13 +48,7 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
     tables = {f"staging.stg_shop__{feed}": "_staged_as_of" for feed in FEEDS}
     tables |= {f"intermediate.{model}": "_staged_as_of, _load_id" for model in WEB}
     tables[f"intermediate.{ORDERS}"] = "_staged_as_of, _watermark_load_id"
-    with duckdb.connect(str(build), read_only=True) as conn:
-        return {
-            table: conn.execute(
-                f"select count(*), sum(hash(columns(* exclude ({metadata})))) from {table}"
-            ).fetchone()
-            for table, metadata in tables.items()
-        }
+    return table_contents(build, tables)
 
 
 def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tuple]:

@@ -3,13 +3,37 @@
     (events on or after the term start are ignored, whenever they were loaded). An order
     counts as a purchase unless it is cancelled or refunds recorded before the term start
     reach its gross amount. These are the inputs of the segment rules
-    (int_customer_terms_segmented). -#}
+    (int_customer_terms_segmented).
+    Incremental by term (macros/utils/incremental_terms.sql): a run recomputes only the terms
+    that start after the earliest date of tonight's changed rows, and a new term. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=[
+            'stable_segment_regularity_min_intervals',
+            'stable_segment_term_start_months',
+            'plausible_order_total_max_yen',
+            'plausible_line_quantity_max',
+        ],
+        rules_models=[
+            'int_segment_terms_generated',
+            'int_segment_orders_scoped',
+            'int_segment_refunds_scoped',
+            'int_returns_capped',
+        ],
+        watermark_load_column='_watermark_load_id',
+        pre_hook="{{ profiled_terms_pre_hook() }}",
+    )
+}}
 {%- set min_intervals = number_var('stable_segment_regularity_min_intervals', 3) | int -%}
 
 with
 
 terms as (
     select * from {{ ref('int_segment_terms_generated') }}
+    {{ terms_not_written() }}
 ),
 
 scoped_orders as (
@@ -163,7 +187,14 @@ final as (
                 then {{ rounded(
                     'customer_totals.interval_stddev_days / customer_totals.mean_interval_days', 4
                 ) }}
-        end as interval_cv
+        end as interval_cv,
+        (
+            select max(watermarks._watermark_load_id)
+            from {{ ref('int_segment_orders_scoped') }} as watermarks
+        ) as _watermark_load_id,
+        {{ as_of_date() }} as _staged_as_of,
+        {{ run_started_timestamp() }} as _profiled_at,
+        '{{ rules_fingerprint() }}' as _rules_fingerprint
     from customer_totals
     where customer_totals.purchase_days > 0
 )

@@ -1,7 +1,25 @@
 {#- The segment rules: for every customer with purchases before a term start (per scope),
     their expected net purchasing in the term, computed from that history only, their rhythm
     status, and the segment it puts them in. Recomputed from the current data on every run
-    (the frozen assignments are in marts.stable_segments and stable_segments_by_category). -#}
+    (the frozen assignments are in marts.stable_segments and stable_segments_by_category).
+    Incremental by term (macros/utils/incremental_terms.sql): a run segments only the terms whose
+    profiles were written since it last segmented them, and every term after a change of the
+    rules (this SQL, the seeds, the vars). -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=[
+            'stable_segment_prior_cycle_days',
+            'stable_segment_prior_weight',
+            'stable_segment_spend_prior_weight',
+            'stable_segment_regularity_weight',
+            'stable_segment_term_start_months',
+        ],
+        pre_hook="{{ segmented_terms_pre_hook(ref('int_customer_terms_profiled')) }}",
+    )
+}}
 {%- set prior_cycle_days = number_var('stable_segment_prior_cycle_days', 90, 1) -%}
 {%- set prior_weight = number_var('stable_segment_prior_weight', 0.5, 0.01) -%}
 {%- set spend_prior_weight = number_var('stable_segment_spend_prior_weight', 3, 0) -%}
@@ -11,6 +29,7 @@ with
 
 profiles as (
     select * from {{ ref('int_customer_terms_profiled') }}
+    {{ terms_not_written() }}
 ),
 
 terms as (
@@ -172,7 +191,9 @@ final as (
         {{ rounded('ranked.expected_purchase_days', 4) }} as expected_purchase_days,
         {{ rounded('ranked.expected_net_sales', 2) }} as expected_net_sales,
         {{ rounded('ranked.expected_index', 4) }} as expected_index,
-        {{ rounded('ranked.customer_share_above', 6) }} as customer_share_above
+        {{ rounded('ranked.customer_share_above', 6) }} as customer_share_above,
+        ranked._profiled_at,
+        '{{ rules_fingerprint() }}' as _rules_fingerprint
     from ranked
     left join matched
         on

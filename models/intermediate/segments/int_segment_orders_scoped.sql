@@ -1,16 +1,33 @@
 {#- The customers' orders in every segmentation scope: the whole shop (scope `_all`, whole
     orders) and each category or brand listed in the seed segment_categories (only orders
     with lines of that category or brand, with the part of the order's gross amount that
-    falls on those lines). Implausible orders (see int_orders_enriched) are left out. -#}
+    falls on those lines). Implausible orders (see int_orders_enriched) are left out.
+    Incremental by order, as int_orders_enriched (macros/utils/incremental_touched.sql): a run
+    recomputes the orders tonight's staged rows touch, and every order when the seed, the
+    plausibility vars or this SQL changed. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
+        rules_models=['int_orders_enriched'],
+        watermark_load_column='_watermark_load_id',
+        pre_hook="{{ touched_rows_pre_hook(orders_touched()) }}",
+    )
+}}
 
 with
 
 orders as (
     select * from {{ ref('int_orders_enriched') }}
+    where {{ orders_touched() }}
 ),
 
 order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
+    select lines.*
+    from {{ ref('stg_shop__order_lines') }} as lines
+    where lines.order_id in (select orders.order_id from orders)
 ),
 
 segment_categories as (
@@ -24,7 +41,8 @@ customer_orders as (
         ordered_date,
         gross_amount,
         is_cancelled,
-        cast(first_shipped_at as date) as first_shipped_date
+        cast(first_shipped_at as date) as first_shipped_date,
+        _watermark_load_id
     from orders
     where
         not is_guest
@@ -75,7 +93,8 @@ whole_shop as (
         gross_amount,
         is_cancelled,
         first_shipped_date,
-        cast(1 as {{ dbt.type_numeric() }}) as amount_share
+        cast(1 as {{ dbt.type_numeric() }}) as amount_share,
+        _watermark_load_id
     from customer_orders
 ),
 
@@ -89,7 +108,8 @@ category_scopes as (
         / order_line_totals.lines_amount as gross_amount,
         customer_orders.is_cancelled,
         customer_orders.first_shipped_date,
-        scoped_line_totals.scope_lines_amount / order_line_totals.lines_amount as amount_share
+        scoped_line_totals.scope_lines_amount / order_line_totals.lines_amount as amount_share,
+        customer_orders._watermark_load_id
     from scoped_line_totals
     inner join order_line_totals
         on scoped_line_totals.order_id = order_line_totals.order_id
@@ -113,7 +133,10 @@ final as (
         cast(gross_amount as {{ dbt.type_numeric() }}) as gross_amount,
         cast(amount_share as {{ dbt.type_numeric() }}) as amount_share,
         is_cancelled,
-        first_shipped_date
+        first_shipped_date,
+        _watermark_load_id,
+        {{ as_of_date() }} as _staged_as_of,
+        '{{ rules_fingerprint() }}' as _rules_fingerprint
     from unioned
 )
 
