@@ -64,9 +64,15 @@ def tree_rss_bytes(root: int) -> int:
     return total
 
 
-def run_phase(args: list[str], env: dict[str, str], log_path: Path, result_path: Path) -> PhaseRun:
-    """Run ``python -m benchmarks.phases <args...> <result_path>``; the child writes its result
-    JSON to ``result_path``, its output goes to ``log_path``."""
+def run_phase(
+    args: list[str],
+    env: dict[str, str],
+    log_path: Path,
+    result_path: Path,
+    cwd: Path | None = None,
+) -> PhaseRun:
+    """Run ``python -m benchmarks.phases <args...> <result_path>`` in ``cwd``; the child writes
+    its result JSON to ``result_path``, its output goes to ``log_path``."""
     result_path.parent.mkdir(parents=True, exist_ok=True)
     result_path.unlink(missing_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,6 +82,7 @@ def run_phase(args: list[str], env: dict[str, str], log_path: Path, result_path:
         child = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.phases", *args, str(result_path)],
             env=env,
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -238,6 +238,7 @@ def main(argv: list[str]) -> int:
     result = PHASES[phase](cfg)
     result["inner_seconds"] = round(time.monotonic() - started, 3)
     result["getrusage"] = own_peak_rss_mb()
+    result["code_dir"] = str(Path(__file__).resolve().parent.parent)  # the snapshot it ran
     Path(result_path).write_text(json.dumps(result, indent=2, default=str))
     ok = result.get("success", True)
     return 0 if ok else 1

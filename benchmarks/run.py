@@ -64,7 +64,26 @@ class Plan:
         return self.end_date - timedelta(days=1)
 
 
-def _env(plan: Plan, fmt: str, as_of: date) -> dict[str, str]:
+def snapshot_code(plan: Plan) -> Path:
+    """A copy of the checkout's tracked files (as they are now, uncommitted edits included) in
+    ``<work>/code``, which every phase runs from: editing the checkout while a long benchmark
+    runs does not change what it measures. The checkout itself when it is not a git checkout."""
+    try:
+        listed = _git("ls-files", "-z", "--cached")
+    except (OSError, subprocess.CalledProcessError):
+        return BENCH_DIR.parent
+    code = plan.work / "code"
+    shutil.rmtree(code, ignore_errors=True)
+    for name in filter(None, listed.split("\0")):
+        source = BENCH_DIR.parent / name
+        if source.is_file():  # a tracked file deleted in the checkout is left out
+            target = code / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return code
+
+
+def _env(plan: Plan, fmt: str, as_of: date, code: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -76,7 +95,7 @@ def _env(plan: Plan, fmt: str, as_of: date) -> dict[str, str]:
             "CRM_AS_OF_DATE": as_of.isoformat(),
             "DBT_TARGET_PATH": str(plan.dbt_target or plan.work / "target"),
             "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
-            "PYTHONPATH": str(BENCH_DIR.parent),
+            "PYTHONPATH": str(code),
         }
     )
     return env
@@ -98,7 +117,9 @@ def _config(plan: Plan, fmt: str, as_of: date) -> dict[str, Any]:
 
 
 def _git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=BENCH_DIR, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=True
+    )
     return done.stdout.strip()
 
 
@@ -152,6 +173,7 @@ def run_benchmark(plan: Plan) -> dict[str, Any]:
     earlier = earlier_phases(plan) if plan.merge else {}
     phases: dict[str, dict[str, Any]] = {}
     commit = code_version()
+    code = snapshot_code(plan)
     planned = [name for name, *_ in plan_phases(plan) if not plan.only or name in plan.only]
     report: dict[str, Any] = {}
     for name, phase, fmt, as_of in plan_phases(plan):
@@ -164,9 +186,10 @@ def run_benchmark(plan: Plan) -> dict[str, Any]:
         ran_at = datetime.now(UTC).isoformat(timespec="seconds")
         run = run_phase(
             [phase, str(config)],
-            _env(plan, fmt, as_of),
+            _env(plan, fmt, as_of, code),
             plan.work / "logs" / f"{name}.log",
             plan.work / "results" / f"{name}.json",
+            cwd=code,
         )
         phases[name] = _summary(run, ran_at, commit)
         print(

@@ -69,6 +69,8 @@ def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
         assert phase["exit_code"] == 0, name
         assert phase["seconds"] > 0 and phase["peak_rss_tree_mb"] > 0, name
         assert phase["rows"] > 0 and phase["rows_per_second"] > 0, name
+        # every phase ran from the snapshot of the checkout, not from the checkout itself
+        assert phase["result"]["code_dir"] == str(tmp_path / "work" / "tiny" / "code"), name
 
     # rows per feed: generated = history + last day; the initial build landed the history
     generated = report["rows_per_feed"]
