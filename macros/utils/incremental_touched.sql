@@ -7,27 +7,57 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- `and`-able filter on order_id for int_orders_enriched: the orders tonight's staged rows can
-    change, that is the orders incremental staging re-picks and the orders of the order lines,
-    shipments and returns it re-picks (of every raw version: a shipment moved to another order
-    touches both); true when rebuilding. -#}
+{#- The orders tonight's staged rows can change since `watermark` (a subquery of order_id): the
+    orders incremental staging re-picks and the orders of the order lines, shipments and returns
+    it re-picks (of every raw version: a shipment moved to another order touches both). -#}
+{% macro touched_order_ids(watermark) -%}
+    select order_id from ({{ staging_changed_keys('orders', watermark) }}) as orders_changed
+    union
+    select order_id from ({{ staging_changed_keys('order_lines', watermark) }}) as lines_changed
+    {%- for feed, key in [('shipments', 'shipment_id'), ('returns', 'return_id')] %}
+    union
+    select order_id
+    from {{ source('shop', feed) }}
+    where {{ key }} in (
+        select {{ key }} from ({{ staging_changed_keys(feed, watermark) }}) as {{ feed }}_changed
+    )
+    {%- endfor %}
+{%- endmacro %}
+
+{#- `and`-able filter on order_id for int_orders_enriched and int_segment_orders_scoped: the
+    touched orders (touched_order_ids); true when rebuilding. -#}
 {% macro orders_touched() -%}
     {%- set watermark = staging_watermark() -%}
     {%- if watermark is none -%}
         true
     {%- else -%}
-        order_id in (
-            select order_id from ({{ staging_changed_keys('orders', watermark) }}) as orders_changed
-            union
-            select order_id from ({{ staging_changed_keys('order_lines', watermark) }}) as lines_changed
-            {%- for feed, key in [('shipments', 'shipment_id'), ('returns', 'return_id')] %}
-            union
-            select order_id
-            from {{ source('shop', feed) }}
-            where {{ key }} in (
-                select {{ key }} from ({{ staging_changed_keys(feed, watermark) }}) as {{ feed }}_changed
-            )
-            {%- endfor %}
+        order_id in ({{ touched_order_ids(watermark) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `and`-able filter on `column` (a customer_id) for the per-customer sales models: the
+    customers on any raw version of a touched order (an order moved to another customer touches
+    both, named as staging names them); true when rebuilding. -#}
+{% macro customers_touched(column='customer_id') -%}
+    {%- set watermark = staging_watermark() -%}
+    {%- if watermark is none -%}
+        true
+    {%- else -%}
+        {{ column }} in (
+            select nullif(trim(touched_orders.customer_id), '')
+            from {{ source('shop', 'orders') }} as touched_orders
+            where touched_orders.order_id in ({{ touched_order_ids(watermark) }})
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#- The metadata columns of an incremental sales model (see staging_watermark): the newest load
+    `watermark_relation` was built from, the run's as_of_date and the rules fingerprint. -#}
+{% macro touched_metadata_columns(watermark_relation) -%}
+    (
+        select max(watermarks._watermark_load_id)
+        from {{ watermark_relation }} as watermarks
+    ) as _watermark_load_id,
+    {{ as_of_date() }} as _staged_as_of,
+    '{{ rules_fingerprint() }}' as _rules_fingerprint
 {%- endmacro %}

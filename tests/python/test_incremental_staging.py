@@ -23,6 +23,12 @@ WEB = (
     "int_customers_web_aggregated",
 )
 ORDERS = "int_orders_enriched"
+#: Incremental by customer on top of int_orders_enriched (macros/utils/incremental_touched.sql).
+CUSTOMER_SALES = (
+    "int_purchase_days_sequenced",
+    "int_customer_merchandise_ranked",
+    "int_customer_products_last_purchased",
+)
 
 
 def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str, **more_vars: int) -> None:
@@ -35,6 +41,7 @@ def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str, **more_vars: 
         *WEB,
         "int_returns_capped",
         ORDERS,
+        *CUSTOMER_SALES,
         *flags,
         "--vars",
         json.dumps({"as_of_date": as_of, **more_vars}),
@@ -48,13 +55,15 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
     tables = {f"staging.stg_shop__{feed}": "_staged_as_of" for feed in FEEDS}
     tables |= {f"intermediate.{model}": "_staged_as_of, _load_id" for model in WEB}
     tables[f"intermediate.{ORDERS}"] = "_staged_as_of, _watermark_load_id"
+    tables |= {f"intermediate.{m}": "_staged_as_of, _watermark_load_id" for m in CUSTOMER_SALES}
     return table_contents(build, tables)
 
 
 def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tuple]:
     """Mark one row of each incremental intermediate that the next run must keep: a visitor, a
-    customer, a session's page views and an order with no row dated on or after ``since`` nor
-    loaded after the table's newest load. Returns table -> (key, value, marked column, original)."""
+    customer, a session's page views, an order and a purchasing customer with no row dated on or
+    after ``since`` nor loaded after the table's newest load. Returns table -> (key, value,
+    marked column, original)."""
 
     def recent(table: str, column: str = "_load_id") -> str:  # loaded after its watermark
         return f"(_load_id > (select max({column}) from {table}))"
@@ -94,6 +103,12 @@ def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tu
             "visitor_id",
         ),
         orders_table: ("order_id", orders, "channel"),
+        "intermediate.int_customer_products_last_purchased": (
+            "customer_id",
+            "select nullif(trim(customer_id), '') as customer_id from raw.orders "
+            f"where order_id in ({orders})",
+            "last_purchased_sku",
+        ),
     }
     marks = {}
     for table, (key, touched, column) in picks.items():

@@ -1,7 +1,23 @@
+{#- Incremental by customer (macros/utils/incremental_touched.sql): a run recomputes the
+    customers on the orders tonight's staged rows touch, and every customer when the
+    plausibility vars or the SQL of this model or of int_orders_enriched change. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
+        rules_models=['int_orders_enriched'],
+        watermark_load_column='_watermark_load_id',
+        pre_hook="{{ touched_rows_pre_hook(customers_touched()) }}",
+    )
+}}
+
 with
 
 orders as (
     select * from {{ ref('int_orders_enriched') }}
+    where {{ customers_touched() }}
 ),
 
 order_lines as (
@@ -84,7 +100,8 @@ final as (
         row_number() over (
             partition by customer_id, dimension
             order by first_line_sequence asc
-        ) as first_bought_rank
+        ) as first_bought_rank,
+        {{ touched_metadata_columns(ref('int_orders_enriched')) }}
     from totals
 )
 

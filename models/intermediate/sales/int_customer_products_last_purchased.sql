@@ -1,10 +1,25 @@
 {#- One row per customer with a purchase: the product of their latest purchased order line
-    (latest order, then its highest line number), for personalised mail ("you bought ..."). -#}
+    (latest order, then its highest line number), for personalised mail ("you bought ...").
+    Incremental by customer (macros/utils/incremental_touched.sql): a run recomputes the
+    customers on the orders tonight's staged rows touch, and every customer when the
+    plausibility vars or the SQL of this model or of int_orders_enriched change. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
+        rules_models=['int_orders_enriched'],
+        watermark_load_column='_watermark_load_id',
+        pre_hook="{{ touched_rows_pre_hook(customers_touched()) }}",
+    )
+}}
 
 with
 
 orders as (
     select * from {{ ref('int_orders_enriched') }}
+    where {{ customers_touched() }}
 ),
 
 order_lines as (
@@ -38,7 +53,8 @@ final as (
         sku as last_purchased_sku,
         product_name as last_purchased_product_name,
         brand as last_purchased_brand,
-        category as last_purchased_category
+        category as last_purchased_category,
+        {{ touched_metadata_columns(ref('int_orders_enriched')) }}
     from purchased_lines
     where recency_rank = 1
 )
