@@ -61,3 +61,17 @@
     {{ as_of_date() }} as _staged_as_of,
     '{{ rules_fingerprint() }}' as _rules_fingerprint
 {%- endmacro %}
+
+{#- The config of a per-customer sales model incremental by customer: `{{ config(**
+    customer_sales_incremental_config()) }}`. -#}
+{% macro customer_sales_incremental_config() -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'append',
+        'on_schema_change': 'sync_all_columns',
+        'rules_vars': ['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
+        'rules_models': ['int_orders_enriched'],
+        'watermark_load_column': '_watermark_load_id',
+        'pre_hook': '{{ touched_rows_pre_hook(customers_touched()) }}',
+    }) }}
+{%- endmacro %}

@@ -1,17 +1,7 @@
 {#- Incremental by customer (macros/utils/incremental_touched.sql): a run recomputes the
     customers on the orders tonight's staged rows touch, and every customer when the
     plausibility vars or the SQL of this model or of int_orders_enriched change. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='sync_all_columns',
-        rules_vars=['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
-        rules_models=['int_orders_enriched'],
-        watermark_load_column='_watermark_load_id',
-        pre_hook="{{ touched_rows_pre_hook(customers_touched()) }}",
-    )
-}}
+{{ config(**customer_sales_incremental_config()) }}
 
 with
 
