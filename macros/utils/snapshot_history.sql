@@ -37,9 +37,40 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The model's filter: only the snapshot dates not (or no longer) in the table. -#}
-{% macro snapshot_dates_not_written() -%}
+{#- The model's filter: only the snapshot dates the table will not hold once the pre-hook ran
+    (a new month end, the as_of_date, every date after a change of the rules), out of the dates
+    of `snapshots` (the month-end snapshots) and the as_of_date. The dates are looked up when the
+    model runs and written as literals, so that the filter reaches the scan of the snapshots
+    (and its zone maps) through the view that unions them with today's values; a `not in`
+    subquery would not, and every run would read the whole history. -#}
+{% macro snapshot_dates_not_written(snapshots) -%}
     {%- if is_incremental_history() -%}
-        where snapshot_date not in (select distinct snapshot_date from {{ this }})
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- set kept -%}
+            {%- if '_rules_fingerprint' in columns -%}
+            select snapshot_date from {{ this }}
+            where
+                not is_as_of_date
+                and snapshot_date < {{ as_of_date() }}
+                and _rules_fingerprint = '{{ rules_fingerprint() }}'
+            {%- else -%}
+            select snapshot_date from {{ this }} where false
+            {%- endif -%}
+        {%- endset -%}
+        {%- set missing -%}
+            select distinct snapshot_date
+            from (
+                select snapshot_date from {{ snapshots }} where snapshot_date < {{ as_of_date() }}
+                union all
+                select {{ as_of_date() }} as snapshot_date
+            ) as dates
+            where snapshot_date not in ({{ kept }})
+            order by snapshot_date
+        {%- endset -%}
+        {%- set dates = run_query(missing).columns[0].values() -%}
+        where snapshot_date in (
+            {%- for day in dates %}cast('{{ day }}' as date){% if not loop.last %}, {% endif %}{% endfor -%}
+            {%- if not dates %}null{% endif -%}
+        )
     {%- endif -%}
 {%- endmacro %}

@@ -1,3 +1,9 @@
+{#- A view, not a table: its only reader, customer_rfm_history, takes the few snapshot dates it
+    has not written yet (a new month end, the as_of_date), and the filter on those dates reaches
+    the month-end snapshots through this view. As a table it would copy the whole history every
+    night. -#}
+{{ config(materialized='view') }}
+
 {%- set window_months = rfm_window_months() -%}
 
 with

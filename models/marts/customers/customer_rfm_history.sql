@@ -27,7 +27,7 @@ with
 
 rfm_values as (
     select * from {{ ref('int_customer_rfm_values_unioned') }}
-    {{ snapshot_dates_not_written() }}
+    {{ snapshot_dates_not_written(ref('int_customer_months_snapshotted')) }}
 ),
 
 recency_bands as (
@@ -208,6 +208,7 @@ final as (
         staged.lifecycle_stage,
         staged.lifecycle_stage_label_ja,
         staged.lifecycle_stage_label_en,
+        {{ as_of_date() }} as _staged_as_of,
         '{{ rules_fingerprint() }}' as _rules_fingerprint
     from staged
     where staged.stage_rank = 1
