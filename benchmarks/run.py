@@ -57,6 +57,8 @@ class Plan:
     dbt_target: Path | None = None
     #: Add the phases run now to the report already in the results folder (``--merge``).
     merge: bool = False
+    #: Run no phase: rewrite the report in the results folder from its phases (``--report-only``).
+    report_only: bool = False
 
     @property
     def history_end(self) -> date:
@@ -169,6 +171,16 @@ def plan_phases(plan: Plan) -> list[tuple[str, str, str, date]]:
 def run_benchmark(plan: Plan) -> dict[str, Any]:
     """Run the planned phases in order; the report is rewritten after every phase, so a run
     stopped part-way keeps the phases it finished (and ``--merge`` can add the rest later)."""
+    if plan.report_only:
+        earlier = earlier_phases(plan)
+        report = _merged_report(plan, {}, earlier, None, [])
+        # when and on what machine the phases ran, and the notes on how (merged, failed,
+        # stopped), are the old report's; only the figures derived from the phases are new
+        old = json.loads((plan.results / plan.scale / "report.json").read_text())
+        for key in ("created_at", "machine", "notes"):
+            report[key] = old.get(key, report[key])
+        write_report(report, plan.results / plan.scale)
+        return report
     plan.work.mkdir(parents=True, exist_ok=True)
     earlier = earlier_phases(plan) if plan.merge else {}
     phases: dict[str, dict[str, Any]] = {}
@@ -282,7 +294,10 @@ def build_report(plan: Plan, phases: dict[str, dict[str, Any]]) -> dict[str, Any
         if models:
             slowest[name] = models
     peers = peers_section(
-        result("full_build_parquet"), result("lower_bound"), result("pandas_peer")
+        result("full_build_parquet"),
+        result("lower_bound"),
+        result("pandas_peer"),
+        result("nightly_parquet"),
     )
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -350,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the phases of the report already in the results folder that are not run "
         "now (same shop): a long benchmark can run in parts",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run no phase: rewrite report.json and report.md of the results folder from the "
+        "phases it holds (after a change of the report's layout or targets)",
+    )
     args = parser.parse_args(argv)
     customers, days = SCALES[args.scale]
     plan = Plan(
@@ -364,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         only=tuple(p for p in args.phases.split(",") if p),
         dbt_target=args.dbt_target_path.resolve() if args.dbt_target_path else None,
         merge=args.merge,
+        report_only=args.report_only,
     )
     unknown = set(plan.only) - {name for name, *_ in plan_phases(plan)}
     if unknown:

@@ -93,7 +93,10 @@ def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
     assert ours["customer_facts_closure_seconds"] <= ours["customer_facts_rfm_closure_seconds"]
     assert report["peers"]["duckdb_lower_bound"]["seconds"] > 0
     assert report["peers"]["pandas"]["customers"] > 0
-    assert all(r > 0 for r in report["peers"]["ratios"].values())
+    ratios = report["peers"]["ratios"]
+    nightly = {k for k in ratios if "nightly" in k}
+    assert nightly and all(ratios[k] is None for k in nightly)  # no nightly phase here
+    assert all(r > 0 for k, r in ratios.items() if k not in nightly)
     names = [t["target"] for t in report["targets"]]
     assert len(names) == 5
     measured = {t["target"]: t["met"] for t in report["targets"]}
@@ -111,6 +114,13 @@ def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
         assert (merged["phases"][name] == first[name]) is kept, name
     assert any(n.startswith("Merged (--merge): generate_parquet") for n in merged["notes"])
     assert merged["peers"]["ratios"] and merged["targets"]  # computed over the merged phases
+    # --report-only: the report rewritten from the phases it holds, none run again
+    (folder / "report.md").unlink()
+    _bench(tmp_path, (), "--report-only")
+    rewritten = json.loads((folder / "report.json").read_text())
+    assert rewritten["phases"] == merged["phases"]
+    assert rewritten["targets"] == merged["targets"]
+    assert "# Benchmark: scale tiny" in (folder / "report.md").read_text()
     # ... and refuses to merge a report of another shop
     with pytest.raises(AssertionError, match="another shop"):
         _bench(tmp_path, ("lower_bound",), "--merge", "--seed", "7")
