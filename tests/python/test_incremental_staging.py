@@ -28,6 +28,7 @@ CUSTOMER_SALES = (
     "int_purchase_days_sequenced",
     "int_customer_merchandise_ranked",
     "int_customer_products_last_purchased",
+    "int_customers_orders_aggregated",
 )
 
 
@@ -102,7 +103,15 @@ def _mark_untouched(conn: duckdb.DuckDBPyConnection, since: str) -> dict[str, tu
             f"select session_id from raw.sessions where visitor_id in ({visitors})",
             "visitor_id",
         ),
-        orders_table: ("order_id", orders, "channel"),
+        # an order of a customer with no touched order: the per-customer models recompute
+        # every order of a touched customer, and must not read the mark
+        orders_table: (
+            "order_id",
+            "select order_id from raw.orders where nullif(trim(customer_id), '') in ("
+            "select nullif(trim(customer_id), '') from raw.orders "
+            f"where order_id in ({orders})) or order_id in ({orders})",
+            "channel",
+        ),
         "intermediate.int_customer_products_last_purchased": (
             "customer_id",
             "select nullif(trim(customer_id), '') as customer_id from raw.orders "

@@ -1,11 +1,11 @@
 with
 
-orders as (
-    select * from {{ ref('int_orders_enriched') }}
+customer_orders as (
+    select * from {{ ref('int_customers_orders_aggregated') }}
 ),
 
-purchase_days as (
-    select * from {{ ref('int_purchase_days_sequenced') }}
+orders as (
+    select * from {{ ref('int_orders_enriched') }}
 ),
 
 merchandise as (
@@ -28,77 +28,24 @@ shipments as (
     select * from {{ ref('stg_shop__shipments') }}
 ),
 
-customer_orders as (
-    select * from orders
-    where not is_guest
-),
-
 customers as (
     select customer_id from customer_orders
     union
     select customer_id from members
 ),
 
-purchases as (
+{# the purchases of the last recent_window_days days: the one part of the facts that moves with
+    as_of_date alone (a scan of three columns of the orders, grouped by customer) #}
+recent_purchases as (
     select
         customer_id,
-        min(ordered_date) as first_purchase_date,
-        max(ordered_date) as last_purchase_date,
-        count(*) as order_count,
-        count(distinct ordered_date) as purchase_days,
-        sum(gross_amount) as gross_sales,
-        sum(refunded_amount) as refunded_amount,
-        sum(net_amount) as net_sales,
-        sum(
-            case
-                when ordered_date > {{ dbt.dateadd('day', -number_var('recent_window_days'), as_of_date()) }}
-                    then 1
-                else 0
-            end
-        ) as recent_orders,
-        sum(
-            case
-                when ordered_date > {{ dbt.dateadd('day', -number_var('recent_window_days'), as_of_date()) }}
-                    then net_amount
-                else 0
-            end
-        ) as recent_net_sales,
-        max(case when is_subscription then 1 else 0 end) = 1 as is_subscriber
-    from customer_orders
-    where is_purchase
-    group by customer_id
-),
-
-order_experience as (
-    select
-        customer_id,
-        count(*) as placed_orders,
-        sum(case when has_return then 1 else 0 end) as returned_orders,
-        sum(case when is_shipped then 0 else 1 end) as unshipped_orders,
-        avg(shipment_lag_days) as avg_shipment_lag_days
-    from customer_orders
-    where not is_cancelled
-    group by customer_id
-),
-
-first_orders as (
-    select
-        customer_id,
-        channel as first_channel,
-        row_number() over (
-            partition by customer_id order by ordered_at, order_id
-        ) as purchase_number
-    from customer_orders
-    where is_purchase
-),
-
-intervals as (
-    select
-        customer_id,
-        avg(days_since_previous_purchase) as mean_purchase_interval_days,
-        {{ median('days_since_previous_purchase') }} as median_purchase_interval_days
-    from purchase_days
-    where days_since_previous_purchase is not null
+        count(*) as recent_orders,
+        sum(net_amount) as recent_net_sales
+    from orders
+    where
+        is_purchase
+        and not is_guest
+        and ordered_date > {{ dbt.dateadd('day', -number_var('recent_window_days'), as_of_date()) }}
     group by customer_id
 ),
 
@@ -120,31 +67,31 @@ merchandise_pivoted as (
 
 feeds as (
     select
-        (select count(*) from sessions) > 0 as has_web_feed,
-        (select count(*) from shipments) > 0 as has_shipment_feed
+        exists(select 1 from sessions) as has_web_feed,
+        exists(select 1 from shipments) as has_shipment_feed
 ),
 
 joined as (
     select
         customers.customer_id,
         {{ as_of_date() }} as as_of_date,
-        purchases.first_purchase_date,
-        purchases.last_purchase_date,
-        coalesce(purchases.order_count, 0) as order_count,
-        coalesce(purchases.purchase_days, 0) as purchase_days,
-        coalesce(purchases.gross_sales, 0) as gross_sales,
-        coalesce(purchases.refunded_amount, 0) as refunded_amount,
-        coalesce(purchases.net_sales, 0) as net_sales,
-        coalesce(purchases.recent_orders, 0) as recent_orders,
-        coalesce(purchases.recent_net_sales, 0) as recent_net_sales,
-        coalesce(purchases.is_subscriber, false) as is_subscriber,
-        coalesce(order_experience.placed_orders, 0) as placed_orders,
-        coalesce(order_experience.returned_orders, 0) as returned_orders,
-        coalesce(order_experience.unshipped_orders, 0) as unshipped_orders,
-        order_experience.avg_shipment_lag_days,
-        first_orders.first_channel,
-        intervals.mean_purchase_interval_days,
-        intervals.median_purchase_interval_days,
+        customer_orders.first_purchase_date,
+        customer_orders.last_purchase_date,
+        coalesce(customer_orders.order_count, 0) as order_count,
+        coalesce(customer_orders.purchase_days, 0) as purchase_days,
+        coalesce(customer_orders.gross_sales, 0) as gross_sales,
+        coalesce(customer_orders.refunded_amount, 0) as refunded_amount,
+        coalesce(customer_orders.net_sales, 0) as net_sales,
+        coalesce(recent_purchases.recent_orders, 0) as recent_orders,
+        coalesce(recent_purchases.recent_net_sales, 0) as recent_net_sales,
+        coalesce(customer_orders.is_subscriber, false) as is_subscriber,
+        coalesce(customer_orders.placed_orders, 0) as placed_orders,
+        coalesce(customer_orders.returned_orders, 0) as returned_orders,
+        coalesce(customer_orders.unshipped_orders, 0) as unshipped_orders,
+        customer_orders.avg_shipment_lag_days,
+        customer_orders.first_channel,
+        customer_orders.mean_purchase_interval_days,
+        customer_orders.median_purchase_interval_days,
         merchandise_pivoted.first_category,
         merchandise_pivoted.most_bought_category,
         merchandise_pivoted.first_brand,
@@ -162,8 +109,8 @@ joined as (
         members.customer_id is not null as is_member,
         members.registered_date,
         coalesce(
-            least(members.registered_date, purchases.first_purchase_date),
-            purchases.first_purchase_date,
+            least(members.registered_date, customer_orders.first_purchase_date),
+            customer_orders.first_purchase_date,
             members.registered_date
         ) as tenure_start_date,
         members.birth_date,
@@ -176,16 +123,10 @@ joined as (
         members.is_withdrawn
     from customers
     cross join feeds
-    left join purchases
-        on customers.customer_id = purchases.customer_id
-    left join order_experience
-        on customers.customer_id = order_experience.customer_id
-    left join first_orders
-        on
-            customers.customer_id = first_orders.customer_id
-            and first_orders.purchase_number = 1
-    left join intervals
-        on customers.customer_id = intervals.customer_id
+    left join customer_orders
+        on customers.customer_id = customer_orders.customer_id
+    left join recent_purchases
+        on customers.customer_id = recent_purchases.customer_id
     left join merchandise_pivoted
         on customers.customer_id = merchandise_pivoted.customer_id
     left join web_activity
