@@ -221,12 +221,9 @@ def generate_docs_site(
     (``key``, else computed now) beside it; return the page."""
     if key is None:
         key = warehouse_docs_key(warehouse)
-    apply_dbt_environment(warehouse)
-    variables = json.dumps({"as_of_date": warehouse.as_of_date})
+    apply_dbt_environment(warehouse)  # the as-of date in CRM_AS_OF_DATE, as for `dbt build`
     target = dbt_target_dir() / f"docs-{uuid.uuid4().hex[:7]}"
-    invocation = dbt.cli(
-        ["docs", "generate", "--static", "--vars", variables], target_path=target
-    ).wait()
+    invocation = dbt.cli(["docs", "generate", "--static"], target_path=target).wait()
     page = invocation.target_path / "static_index.html"
     destination = docs_site_path(Path(warehouse.build_path))
     destination.parent.mkdir(parents=True, exist_ok=True)
