@@ -47,9 +47,15 @@ def publish_warehouse_asset(
         settings.warehouse_path,
         date.fromisoformat(warehouse.as_of_date),
     )
+    how = (
+        "from yesterday's file, partitions copied again: "
+        + (", ".join(f"{t} {n}" for t, n in publication.partitions_copied.items()) or "none")
+        if publication.incremental
+        else "written afresh"
+    )
     context.log.info(
         f"published {len(publication.tables)} tables to {publication.path} "
-        f"({publication.bytes:,} bytes)"
+        f"({publication.bytes:,} bytes; {how})"
     )
     return dg.MaterializeResult(
         metadata={
@@ -59,5 +65,7 @@ def publish_warehouse_asset(
             "tables": dg.MetadataValue.int(len(publication.tables)),
             "rows": dg.MetadataValue.json(publication.tables),
             "bytes": dg.MetadataValue.int(publication.bytes),
+            "incremental": dg.MetadataValue.bool(publication.incremental),
+            "partitions_copied": dg.MetadataValue.json(publication.partitions_copied),
         }
     )
