@@ -1,3 +1,11 @@
+{#- The pre-hook of an incremental model that merges its new rows by key (`delete+insert`): every
+    row goes when it rebuilds (first run with a table, a rule change, an earlier as_of_date). -#}
+{% macro rebuild_pre_hook() -%}
+    {%- if is_incremental() and staging_watermark() is none -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- The pre-hook of an incremental model that recomputes only touched rows (the web models,
     int_orders_enriched): delete the rows matching `touched`, the filter the model selects its
     rows with (`true` when rebuilding: every row goes). Nothing on the first run. -#}
@@ -9,12 +17,13 @@
 
 {#- The orders tonight's staged rows can change since `watermark` (a subquery of order_id): the
     orders incremental staging re-picks and the orders of the order lines, shipments and returns
-    it re-picks (of every raw version: a shipment moved to another order touches both). -#}
-{% macro touched_order_ids(watermark) -%}
+    it re-picks (of every raw version: a shipment moved to another order touches both); with
+    `with_fulfilment` false, only the orders and order lines re-picked. -#}
+{% macro touched_order_ids(watermark, with_fulfilment=true) -%}
     select order_id from ({{ staging_changed_keys('orders', watermark) }}) as orders_changed
     union
     select order_id from ({{ staging_changed_keys('order_lines', watermark) }}) as lines_changed
-    {%- for feed, key in [('shipments', 'shipment_id'), ('returns', 'return_id')] %}
+    {%- for feed, key in ([('shipments', 'shipment_id'), ('returns', 'return_id')] if with_fulfilment else []) %}
     union
     select order_id
     from {{ source('shop', feed) }}

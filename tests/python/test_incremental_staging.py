@@ -29,6 +29,7 @@ CUSTOMER_SALES = (
     "int_customer_merchandise_ranked",
     "int_customer_products_last_purchased",
     "int_customers_orders_aggregated",
+    "int_products_named",
 )
 
 
@@ -247,3 +248,105 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
     with duckdb.connect(str(build), read_only=True) as conn:
         latest = conn.execute("select max(ordered_at) from staging.stg_shop__orders").fetchone()[0]
     assert latest.date().isoformat() <= earlier
+
+
+def _products(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
+    dbt_on_build(
+        build,
+        tmp_path,
+        "run",
+        "--select",
+        "+int_products_named",
+        *flags,
+        "--vars",
+        json.dumps({"as_of_date": as_of}),
+    )
+
+
+def _new_version(conn: duckdb.DuckDBPyConnection, feed: str, where: str, changes: str) -> None:
+    """A corrected version of the rows of raw.<feed> matching ``where``, in a load of its own."""
+    newest = conn.execute(
+        "select greatest((select max(load_id) from raw._load_ledger), "
+        "(select max(_load_id) from raw.order_lines), (select max(_load_id) from raw.orders))"
+    ).fetchone()[0]
+    conn.execute(
+        f"""
+        insert into raw.{feed}
+        select * replace ({changes}, {newest + 1} as _load_id)
+        from raw.{feed}
+        where {where}
+        qualify row_number() over (partition by {where.split(" ")[0]} order by _load_id desc) = 1
+        """
+    )
+
+
+def test_product_names_follow_redated_orders_and_moved_lines(shop, tmp_path: Path) -> None:
+    """int_products_named keeps a SKU's latest line from night to night; a latest line whose
+    order is re-dated earlier, or a line moved to another SKU, makes the SKU recomputed from all
+    its lines (or removed when none is left): always what a full rebuild gives."""
+    settings, _ = shop
+    as_of = settings.as_of_date.isoformat()
+    stamp = f"timestamp '{as_of} 09:00:00'"
+    build = tmp_path / "incremental.duckdb"
+    shutil.copy2(settings.build_path, build)
+    products = {"intermediate.int_products_named": "_staged_as_of, _watermark_load_id"}
+
+    def night(name: str) -> None:
+        rebuilt = tmp_path / f"{name}_full.duckdb"
+        shutil.copy2(build, rebuilt)
+        _products(build, tmp_path / name, as_of)
+        _products(rebuilt, tmp_path / f"{name}_full", as_of, "--full-refresh")
+        assert table_contents(build, products) == table_contents(rebuilt, products), name
+
+    with duckdb.connect(str(build)) as conn:
+        sku, order_id, line_number = conn.execute(
+            "select sku, _order_id, _line_number from intermediate.int_products_named "
+            "order by sku limit 1"
+        ).fetchone()
+        # the SKU's latest order is re-dated to the first day of the history: demoted
+        _new_version(
+            conn,
+            "orders",
+            f"order_id = '{order_id}'",
+            f"(select min(ordered_at) from raw.orders) as ordered_at, {stamp} as updated_at",
+        )
+    night("redated")
+    with duckdb.connect(str(build), read_only=True) as conn:
+        latest = conn.execute(
+            "select _order_id from intermediate.int_products_named where sku = ?", [sku]
+        ).fetchone()
+    assert latest is not None and latest[0] != order_id  # another, later line now
+
+    # the line moved to a SKU of its own
+    with duckdb.connect(str(build)) as conn:
+        _new_version(
+            conn,
+            "order_lines",
+            f"order_id = '{order_id}' and line_number = {line_number}",
+            f"'SKU-SOLO' as sku, {stamp} as updated_at",
+        )
+    night("moved")
+    with duckdb.connect(str(build), read_only=True) as conn:
+        assert (
+            conn.execute(
+                "select count(*) from intermediate.int_products_named where sku = 'SKU-SOLO'"
+            ).fetchone()[0]
+            == 1
+        )
+
+    # the line goes back to its SKU: SKU-SOLO has no line left and is removed
+    with duckdb.connect(str(build)) as conn:
+        _new_version(
+            conn,
+            "order_lines",
+            f"order_id = '{order_id}' and line_number = {line_number}",
+            f"'{sku}' as sku, {stamp} + interval 1 minute as updated_at",
+        )
+    night("moved_back")
+    with duckdb.connect(str(build), read_only=True) as conn:
+        assert (
+            conn.execute(
+                "select count(*) from intermediate.int_products_named where sku = 'SKU-SOLO'"
+            ).fetchone()[0]
+            == 0
+        )
