@@ -317,36 +317,21 @@ def test_product_names_follow_redated_orders_and_moved_lines(shop, tmp_path: Pat
         ).fetchone()
     assert latest is not None and latest[0] != order_id  # another, later line now
 
-    # the line moved to a SKU of its own
-    with duckdb.connect(str(build)) as conn:
-        _new_version(
-            conn,
-            "order_lines",
-            f"order_id = '{order_id}' and line_number = {line_number}",
-            f"'SKU-SOLO' as sku, {stamp} as updated_at",
-        )
-    night("moved")
-    with duckdb.connect(str(build), read_only=True) as conn:
-        assert (
-            conn.execute(
+    # the line moved to a SKU of its own, then back: the solo SKU comes, then goes (no line left)
+    for name, new_sku, later, solo_rows in (
+        ("moved", "SKU-SOLO", "", 1),
+        ("moved_back", sku, " + interval 1 minute", 0),
+    ):
+        with duckdb.connect(str(build)) as conn:
+            _new_version(
+                conn,
+                "order_lines",
+                f"order_id = '{order_id}' and line_number = {line_number}",
+                f"'{new_sku}' as sku, {stamp}{later} as updated_at",
+            )
+        night(name)
+        with duckdb.connect(str(build), read_only=True) as conn:
+            solo = conn.execute(
                 "select count(*) from intermediate.int_products_named where sku = 'SKU-SOLO'"
             ).fetchone()[0]
-            == 1
-        )
-
-    # the line goes back to its SKU: SKU-SOLO has no line left and is removed
-    with duckdb.connect(str(build)) as conn:
-        _new_version(
-            conn,
-            "order_lines",
-            f"order_id = '{order_id}' and line_number = {line_number}",
-            f"'{sku}' as sku, {stamp} + interval 1 minute as updated_at",
-        )
-    night("moved_back")
-    with duckdb.connect(str(build), read_only=True) as conn:
-        assert (
-            conn.execute(
-                "select count(*) from intermediate.int_products_named where sku = 'SKU-SOLO'"
-            ).fetchone()[0]
-            == 0
-        )
+        assert solo == solo_rows, name

@@ -22,6 +22,20 @@
     )
 }}
 {%- set watermark = staging_watermark() -%}
+{#- the lines with the time of their order (every use filters it differently) -#}
+{%- set lines_with_order_time -%}
+    select
+        order_lines.sku,
+        order_lines.product_name,
+        order_lines.brand,
+        order_lines.category,
+        orders.ordered_at,
+        order_lines.order_id,
+        order_lines.line_number
+    from order_lines
+    inner join orders
+        on order_lines.order_id = orders.order_id
+{%- endset %}
 
 with
 
@@ -38,17 +52,7 @@ order_lines as (
 {# (the layout linter asks for indented CTEs inside a template branch) #}
 {% if watermark is none %}
 sold_lines as (
-    select
-        order_lines.sku,
-        order_lines.product_name,
-        order_lines.brand,
-        order_lines.category,
-        orders.ordered_at,
-        order_lines.order_id,
-        order_lines.line_number
-    from order_lines
-    inner join orders
-        on order_lines.order_id = orders.order_id
+    {{ lines_with_order_time }}
 ),
 
 {% else %}
@@ -61,17 +65,7 @@ stored as (
 ),
 
 candidate_lines as (
-    select
-        order_lines.sku,
-        order_lines.product_name,
-        order_lines.brand,
-        order_lines.category,
-        orders.ordered_at,
-        order_lines.order_id,
-        order_lines.line_number
-    from order_lines
-    inner join orders
-        on order_lines.order_id = orders.order_id
+    {{ lines_with_order_time }}
     where order_lines.order_id in (select touched_orders.order_id from touched_orders)
 ),
 
@@ -93,17 +87,7 @@ demoted_skus as (
 ),
 
 recomputed_lines as (
-    select
-        order_lines.sku,
-        order_lines.product_name,
-        order_lines.brand,
-        order_lines.category,
-        orders.ordered_at,
-        order_lines.order_id,
-        order_lines.line_number
-    from order_lines
-    inner join orders
-        on order_lines.order_id = orders.order_id
+    {{ lines_with_order_time }}
     where order_lines.sku in (select demoted_skus.sku from demoted_skus)
 ),
 
