@@ -84,3 +84,42 @@
         'pre_hook': '{{ touched_rows_pre_hook(customers_touched()) }}',
     }) }}
 {%- endmacro %}
+
+{#- Reports by order month (macros/utils/incremental_touched.sql): a month's figures depend on the
+    purchases ordered in it and on which purchase is each customer's first, and a change to an
+    order can only move figures from its own order date on (its customer's first purchase moves
+    to a date no earlier than the earliest version of the orders involved). So a run recomputes
+    the months from the earliest order date among every raw version of the orders tonight's
+    staged rows touch, the months not complete at the last run, and a new month. -#}
+
+{#- The earliest order date of every raw version of the touched orders (a scalar subquery, null
+    when nothing was touched). -#}
+{% macro orders_changed_since(watermark) -%}
+    (
+        select cast(min(changed_orders.ordered_at) as date)
+        from {{ source('shop', 'orders') }} as changed_orders
+        where changed_orders.order_id in ({{ touched_order_ids(watermark) }})
+    )
+{%- endmacro %}
+
+{#- The pre-hook of a report by month: delete the months to recompute (every row when
+    rebuilding). -#}
+{% macro changed_months_pre_hook(month_column='month_start') -%}
+    {%- set watermark = staging_watermark() -%}
+    {%- if watermark is not none -%}
+    delete from {{ this }}
+    where
+        {{ month_column }} >= {{ dbt.date_trunc('month', orders_changed_since(watermark)) }}
+        or not is_complete_month
+    {%- elif is_incremental() -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- `where`-clause of the months an incremental report computes: those not in the table (after
+    its pre-hook); nothing when rebuilding. -#}
+{% macro months_not_written(column='month_start') -%}
+    {%- if execute and this is not none and is_incremental() -%}
+        where {{ column }} not in (select written.month_start from {{ this }} as written)
+    {%- endif -%}
+{%- endmacro %}

@@ -23,13 +23,15 @@ WEB = (
     "int_customers_web_aggregated",
 )
 ORDERS = "int_orders_enriched"
-#: Incremental by customer on top of int_orders_enriched (macros/utils/incremental_touched.sql).
+#: Incremental on top of int_orders_enriched by customer, SKU or month
+#: (macros/utils/incremental_touched.sql), as schema.model.
 CUSTOMER_SALES = (
-    "int_purchase_days_sequenced",
-    "int_customer_merchandise_ranked",
-    "int_customer_products_last_purchased",
-    "int_customers_orders_aggregated",
-    "int_products_named",
+    "intermediate.int_purchase_days_sequenced",
+    "intermediate.int_customer_merchandise_ranked",
+    "intermediate.int_customer_products_last_purchased",
+    "intermediate.int_customers_orders_aggregated",
+    "intermediate.int_products_named",
+    "marts.monthly_new_vs_repeat_sales",
 )
 
 
@@ -43,7 +45,7 @@ def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str, **more_vars: 
         *WEB,
         "int_returns_capped",
         ORDERS,
-        *CUSTOMER_SALES,
+        *(m.split(".")[1] for m in CUSTOMER_SALES),
         *flags,
         "--vars",
         json.dumps({"as_of_date": as_of, **more_vars}),
@@ -57,7 +59,7 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
     tables = {f"staging.stg_shop__{feed}": "_staged_as_of" for feed in FEEDS}
     tables |= {f"intermediate.{model}": "_staged_as_of, _load_id" for model in WEB}
     tables[f"intermediate.{ORDERS}"] = "_staged_as_of, _watermark_load_id"
-    tables |= {f"intermediate.{m}": "_staged_as_of, _watermark_load_id" for m in CUSTOMER_SALES}
+    tables |= {m: "_staged_as_of, _watermark_load_id" for m in CUSTOMER_SALES}
     return table_contents(build, tables)
 
 

@@ -3,6 +3,7 @@ int_customer_terms_profiled and int_customer_terms_segmented by term,
 macros/utils/incremental_terms.sql) equal a full rebuild: after a night with nothing dated
 before a term start, after a late correction of an old order, and after a change of the
 segment rules or of the profile rules. Terms the changes cannot reach are kept, not recomputed.
+So are the months of the monthly new-vs-repeat report before a corrected order's month.
 
 The shared shop is built as of 2025-06-30: its terms start on 2024-10-01 and 2025-04-01.
 """
@@ -43,6 +44,7 @@ def _run(build: Path, tmp_path: Path, as_of: date, *flags: str, **more_vars: obj
         "run",
         "--select",
         "+int_customer_terms_segmented",
+        "+monthly_new_vs_repeat_sales",
         *flags,
         "--vars",
         json.dumps({"as_of_date": as_of.isoformat(), **more_vars}),
@@ -175,6 +177,35 @@ def test_incremental_terms_equal_a_full_rebuild(shop, tmp_path: Path) -> None:
             [order_id],
         ).fetchone()[0]
     assert gross == original
+
+    # the monthly report (incremental by month, macros/utils/incremental_touched.sql): the
+    # months before the corrected order's month are kept, the others recomputed, all as a
+    # full rebuild has them
+    monthly = "marts.monthly_new_vs_repeat_sales"
+    with duckdb.connect(str(build)) as conn:
+        conn.execute(f"update {monthly} set new_orders = -999 where month_start < '2025-01-01'")
+        before = conn.execute(f"select count(*) from {monthly} where new_orders = -999").fetchone()
+        conn.execute(
+            "insert into raw.orders select * replace (total_amount + 7000 as total_amount, "
+            f"timestamp '{as_of.isoformat()} 10:00:00' as updated_at, "
+            "(select max(load_id) + 2 from raw._load_ledger) as _load_id) "
+            "from raw.orders where order_id = ? qualify row_number() over "
+            "(order by _load_id desc) = 1",
+            [order_id],
+        )
+    rebuilt = _twins(build, tmp_path, "rebuilt_monthly")
+    _run(build, tmp_path / "monthly", as_of)
+    _run(rebuilt, tmp_path / "monthly_full", as_of, "--full-refresh")
+    with duckdb.connect(str(build)) as conn:
+        kept = conn.execute(f"select count(*) from {monthly} where new_orders = -999").fetchone()
+        conn.execute(f"attach '{rebuilt}' as rebuilt (read_only)")
+        conn.execute(  # the marked rows get their values back (from the rebuild)
+            f"update {monthly} as m set new_orders = r.new_orders from rebuilt.{monthly} as r "
+            "where m.month_start = r.month_start and m.new_orders = -999"
+        )
+    assert before[0] > 0 and kept == before
+    report = {monthly: "_staged_as_of, _watermark_load_id"}
+    assert table_contents(build, report) == table_contents(rebuilt, report)
 
     # Other segment rules: every segment is recomputed, the profiles are kept.
     marked = _mark(build, [EARLY, LATE])

@@ -59,6 +59,7 @@ order_totals as (
 first_purchases as (
     select
         customer_id,
+        order_id as first_purchase_order_id,
         channel as first_channel,
         row_number() over (
             partition by customer_id order by ordered_at, order_id
@@ -92,6 +93,7 @@ final as (
         order_totals.returned_orders,
         order_totals.unshipped_orders,
         order_totals.avg_shipment_lag_days,
+        first_purchases.first_purchase_order_id,
         first_purchases.first_channel,
         intervals.mean_purchase_interval_days,
         intervals.median_purchase_interval_days,

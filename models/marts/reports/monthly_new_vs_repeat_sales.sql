@@ -1,5 +1,19 @@
 {#- Net sales and orders per calendar month split into new (a customer's first purchase),
-    repeat (their later purchases) and guest orders. -#}
+    repeat (their later purchases) and guest orders. Incremental by month
+    (macros/utils/incremental_touched.sql): a run recomputes the months from the earliest order
+    date tonight's touched orders carry, the month still running at the last run and a new
+    month; the others are kept. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        rules_vars=['plausible_order_total_max_yen', 'plausible_line_quantity_max'],
+        rules_models=['int_orders_enriched', 'int_customers_orders_aggregated'],
+        watermark_load_column='_watermark_load_id',
+        pre_hook="{{ changed_months_pre_hook() }}",
+    )
+}}
 
 with
 
@@ -7,13 +21,15 @@ orders as (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
+customer_orders as (
+    select * from {{ ref('int_customers_orders_aggregated') }}
+),
+
 purchases as (
     select
         order_id,
         customer_id,
         is_guest,
-        ordered_at,
-        ordered_date,
         net_amount,
         cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as month_start
     from orders
@@ -22,26 +38,24 @@ purchases as (
         and ordered_date <= {{ as_of_date() }}
 ),
 
-sequenced as (
-    select
-        *,
-        row_number() over (
-            partition by customer_id order by ordered_at, order_id
-        ) as purchase_number
-    from purchases
+months_to_compute as (
+    select * from purchases
+    {{ months_not_written() }}
 ),
 
 classified as (
     select
-        month_start,
-        customer_id,
-        net_amount,
+        months_to_compute.month_start,
+        months_to_compute.customer_id,
+        months_to_compute.net_amount,
         case
-            when is_guest then 'guest'
-            when purchase_number = 1 then 'new'
+            when months_to_compute.is_guest then 'guest'
+            when months_to_compute.order_id = customer_orders.first_purchase_order_id then 'new'
             else 'repeat'
         end as buyer_type
-    from sequenced
+    from months_to_compute
+    left join customer_orders
+        on months_to_compute.customer_id = customer_orders.customer_id
 ),
 
 months as (
@@ -49,9 +63,12 @@ months as (
         cast({{ dbt.date_trunc('month', 'month_end') }} as date) as month_start,
         month_end
     from {{ month_ends(
-        '(select min(month_start) from purchases)',
+        '(select min(first_orders.ordered_date) from ' ~ ref('int_orders_enriched')
+        ~ ' as first_orders where first_orders.is_purchase and first_orders.ordered_date <= '
+        ~ as_of_date() ~ ')',
         dbt.last_day(as_of_date(), 'month'),
     ) }} as spine
+    {{ months_not_written(dbt.date_trunc('month', 'month_end')) }}
 ),
 
 monthly as (
@@ -97,7 +114,8 @@ final as (
         case
             when monthly.total_net_sales <> 0
                 then round(1.0 * monthly.guest_net_sales / monthly.total_net_sales, 4)
-        end as guest_net_sales_share
+        end as guest_net_sales_share,
+        {{ touched_metadata_columns(ref('int_orders_enriched')) }}
     from months
     left join monthly
         on months.month_start = monthly.month_start
