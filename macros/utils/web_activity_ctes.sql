@@ -41,18 +41,19 @@ visits as (
 
 {% endfor -%}
 {#- distinct values in two steps (distinct pairs, then counts): a grouped count(distinct)
-    keeps a hash set per group in memory, pairs are an ordinary aggregate that spills -#}
+    keeps a hash set per group in memory, pairs are an ordinary aggregate that spills; page
+    URLs by a compact key (macros/utils/distinct_key.sql) -#}
 {%- set distinct_counts = [
-    (page_views, 'page_url', 'distinct_pages_viewed'),
+    (page_views, 'page_url', 'distinct_pages_viewed', distinct_key('page_url')),
 ] -%}
 {%- if grain != 'visitor_id' -%}
-    {%- do distinct_counts.append((sessions, 'visitor_id', 'visitors')) -%}
+    {%- do distinct_counts.append((sessions, 'visitor_id', 'visitors', 'visitor_id')) -%}
 {%- endif %}
-{% for relation, column, measure in distinct_counts -%}
+{% for relation, column, measure, key in distinct_counts -%}
 {{ measure }}_pairs as (
     select distinct
         {{ grain }},
-        {{ column }}
+        {{ key }} as distinct_value
     from {{ relation }}
     where {{ filter }} and {{ column }} is not null
 ),

@@ -1,7 +1,12 @@
 {#- One row per customer with attributed visits: their visits and page views over all history,
     without the columns that depend on as_of_date (marts.customer_behaviour adds those; customer
     facts read the web columns from here). Incremental by customer: a run recomputes only the
-    customers tonight's sessions and page views touch (macros/utils/incremental_web.sql). -#}
+    customers tonight's sessions and page views touch (macros/utils/incremental_web.sql).
+
+    Built after int_visitors_aggregated, never beside it: each spills its aggregates over every
+    page view to disk in a full build, and at millions of customers the two at once needed more
+    disk than the warehouse itself (the large benchmark ran out of disk there). -#}
+-- depends_on: {{ ref('int_visitors_aggregated') }}
 {{
     config(
         materialized='incremental',
