@@ -7,6 +7,9 @@ Peak memory is measured two ways, both including every descendant (dbt, generato
   This is what the machine had to hold at once; a spike shorter than the interval can be missed.
 * ``peak_rss_process_mb``: the child reports ``getrusage`` high-water marks of itself and of its
   waited-for descendants (exact, but the largest single process, not a sum).
+
+Disk is sampled alongside: the most space the phase took at once on the file system of the
+working files (``peak_disk_used_gb``), spill files included.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ class PhaseRun:
     peak_rss_tree_mb: float
     exit_code: int
     result: dict[str, object]
+    #: Most disk space the phase took on the file system of its working files at any moment
+    #: (free space at the start minus the least free space seen): the warehouse's growth plus
+    #: DuckDB's spill files, which are gone again at the end.
+    peak_disk_used_gb: float = 0.0
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -64,6 +71,12 @@ def tree_rss_bytes(root: int) -> int:
     return total
 
 
+def free_bytes(path: Path) -> int:
+    """Free bytes (for an unprivileged user) on the file system holding ``path``."""
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
+
+
 def run_phase(
     args: list[str],
     env: dict[str, str],
@@ -77,6 +90,7 @@ def run_phase(
     result_path.unlink(missing_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     peak = 0
+    free_at_start = least_free = free_bytes(log_path.parent)
     with log_path.open("w") as log:
         started = time.monotonic()
         child = subprocess.Popen(
@@ -89,9 +103,10 @@ def run_phase(
         done = threading.Event()
 
         def poll() -> None:
-            nonlocal peak
+            nonlocal peak, least_free
             while not done.is_set():
                 peak = max(peak, tree_rss_bytes(child.pid))
+                least_free = min(least_free, free_bytes(log_path.parent))
                 done.wait(POLL_SECONDS)
 
         poller = threading.Thread(target=poll, daemon=True)
@@ -101,7 +116,8 @@ def run_phase(
         done.set()
         poller.join()
     result = json.loads(result_path.read_text()) if result_path.exists() else {}
-    return PhaseRun(seconds, round(peak / MB, 1), code, result)
+    disk_gb = round(max(0, free_at_start - least_free) / (MB * 1024), 3)
+    return PhaseRun(seconds, round(peak / MB, 1), code, result, disk_gb)
 
 
 def own_peak_rss_mb() -> dict[str, float]:

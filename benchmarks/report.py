@@ -207,15 +207,16 @@ def render_markdown(report: Report) -> str:
         "",
         "## Phases (each in its own process)",
         "",
-        "| phase | wall s | peak RSS MB (tree) | peak MB (largest process) | rows | rows/s "
-        "| started (UTC) | commit |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| phase | wall s | peak RSS MB (tree) | peak MB (largest process) | peak disk GB "
+        "| rows | rows/s | started (UTC) | commit |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, p in report["phases"].items():
         lines.append(
             f"| {name} | {_fmt(p['seconds'])} | {_fmt(p['peak_rss_tree_mb'])} | "
-            f"{_fmt(p['peak_rss_process_mb'])} | {_fmt(p['rows'])} | "
-            f"{_fmt(p['rows_per_second'])} | {p.get('ran_at', '–')} | {p.get('commit', '–')} |"
+            f"{_fmt(p['peak_rss_process_mb'])} | {_fmt(p.get('peak_disk_used_gb'))} | "
+            f"{_fmt(p['rows'])} | {_fmt(p['rows_per_second'])} | {p.get('ran_at', '–')} | "
+            f"{p.get('commit', '–')} |"
         )
     lines += [
         "",

@@ -145,6 +145,7 @@ def _summary(run: PhaseRun, ran_at: str, commit: str) -> dict[str, Any]:
         "seconds": round(run.seconds, 2),
         "peak_rss_tree_mb": run.peak_rss_tree_mb,
         "peak_rss_process_mb": max(usage.values()) if usage else None,
+        "peak_disk_used_gb": run.peak_disk_used_gb,
         "rows": rows,
         "rows_per_second": round(rows / run.seconds) if run.seconds > 0 else None,
         "exit_code": run.exit_code,
