@@ -18,6 +18,8 @@ from tests.python.conftest import run_dbt
 SESSIONS = "staging.stg_shop__sessions"
 PAGE_VIEWS = "staging.stg_shop__page_views"
 KINDS = ("unique_keys_written", "relationships")
+#: A row-level test scoped to the rows a run wrote (where: __written_this_run__).
+PAGE_URL_NOT_NULL = "not_null:stg_shop__page_views.page_url"
 
 
 def _test_statuses(build: Path, tmp_path: Path, as_of: str) -> dict[str, str]:
@@ -42,9 +44,16 @@ def _test_statuses(build: Path, tmp_path: Path, as_of: str) -> dict[str, str]:
     for result in results["results"]:
         node = nodes[result["unique_id"]]
         kind = (node.get("test_metadata") or {}).get("name")
+        model = node["attached_node"].split(".")[-1] if node.get("attached_node") else ""
         if kind in KINDS:
-            statuses[f"{kind}:{node['attached_node'].split('.')[-1]}"] = result["status"]
+            statuses[f"{kind}:{model}"] = result["status"]
+        elif kind == "not_null":
+            statuses[f"not_null:{model}.{node['column_name']}"] = result["status"]
     return statuses
+
+
+def _of_kinds(statuses: dict[str, str]) -> dict[str, str]:
+    return {key: status for key, status in statuses.items() if key.split(":")[0] in KINDS}
 
 
 def test_scoped_tests_check_what_the_run_wrote(shop, tmp_path: Path) -> None:
@@ -55,6 +64,9 @@ def test_scoped_tests_check_what_the_run_wrote(shop, tmp_path: Path) -> None:
     shutil.copy2(settings.build_path, build)
 
     def statuses(name: str) -> dict[str, str]:
+        return _of_kinds(all_statuses(name))
+
+    def all_statuses(name: str) -> dict[str, str]:
         return _test_statuses(build, tmp_path / name, as_of)
 
     def sql(*statements: str) -> None:
@@ -120,12 +132,17 @@ def test_scoped_tests_check_what_the_run_wrote(shop, tmp_path: Path) -> None:
 
     # rows kept from earlier runs were checked when written and are not re-checked nightly
     # (the cost the scoping saves), but a run that wrote every row checks all of them
+    # (a kept page view without its URL included: the row-level tests are scoped too)
     sql(
-        f"update {PAGE_VIEWS} set _staged_as_of = date '{yesterday}' where _load_id = -1",
+        f"update {PAGE_VIEWS} set _staged_as_of = date '{yesterday}', page_url = null "
+        "where _load_id = -1",
         duplicate_session(yesterday),
     )
-    assert statuses("kept_problems") == dict.fromkeys(every_test, "pass")
+    kept_problems = all_statuses("kept_problems")
+    assert _of_kinds(kept_problems) == dict.fromkeys(every_test, "pass")
+    assert kept_problems[PAGE_URL_NOT_NULL] == "pass"
     sql(*(f"update {t} set _staged_as_of = date '{as_of}'" for t in (SESSIONS, PAGE_VIEWS)))
-    found = statuses("all_written")
+    found = all_statuses("all_written")
     assert found["unique_keys_written:stg_shop__sessions"] == "fail"
     assert found["relationships:stg_shop__page_views"] == "warn"
+    assert found[PAGE_URL_NOT_NULL] == "fail"
