@@ -1,9 +1,5 @@
-{#- Generic test: the combination of the given columns is unique. -#}
+{#- Generic test: the combination of the given columns is unique (through a hash of the
+    combination first: `macros/utils/duplicate_keys.sql`). -#}
 {% test unique_combination(model, combination_of_columns) %}
-    select
-        {{ combination_of_columns | join(', ') }},
-        count(*) as occurrences
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-    having count(*) > 1
+    {{ duplicate_keys(model, combination_of_columns) }}
 {% endtest %}

@@ -2,11 +2,12 @@
     in the whole table. `columns` for a key of several columns, else the tested column.
 
     Keys kept from earlier runs were checked when they were written, so a nightly run checks
-    its new rows against the table (a semi-join on the new keys) instead of grouping every row
-    of the history. When every row was written by this run (a full build) it is the plain
-    group-by of `unique_combination`. `time_column`, a column of the key that the written rows
-    have recent values of (a page view's viewed_at), bounds the table's rows compared from
-    below: a cheap comparison before the lookup of the whole key. -#}
+    its new rows against the table (the rows whose key hash is among the new keys' hashes)
+    instead of grouping every row of the history. When every row was written by this run (a
+    full build) it is the whole-table check of `unique_combination`. Both go through a hash of
+    the key first (`macros/utils/duplicate_keys.sql`). `time_column`, a column of the key that
+    the written rows have recent values of (a page view's viewed_at), bounds the table's rows
+    compared from below: a cheap comparison before the hash lookup. -#}
 {% test unique_keys_written(model, column_name=none, columns=none, time_column=none) %}
     {%- set keys = columns if columns else [column_name] -%}
     {%- set kept_rows = 0 -%}
@@ -18,37 +19,19 @@
         {%- set kept_rows = counted.rows[0][0] -%}
     {%- endif %}
     {%- if kept_rows == 0 %}
-    select
-        {{ keys | join(', ') }},
-        count(*) as occurrences
-    from {{ model }}
-    group by {{ keys | join(', ') }}
-    having count(*) > 1
+    {{ duplicate_keys(model, keys) }}
     {%- else %}
-    with written_keys as (
-        select distinct {{ keys | join(', ') }}
-        from {{ model }}
-        where {{ written_this_run() }}
-    )
-
-    select
-        {%- for key in keys %}
-        table_rows.{{ key }},
-        {%- endfor %}
-        count(*) as occurrences
-    from {{ model }} as table_rows
-    inner join written_keys
-        on
-        {%- for key in keys %}
-        {% if not loop.first %}and {% endif %}table_rows.{{ key }} = written_keys.{{ key }}
-        {%- endfor %}
-    {%- if time_column %}
-    where table_rows.{{ time_column }} >= (select min(written_keys.{{ time_column }}) from written_keys)
-    {%- endif %}
-    group by
-        {%- for key in keys %}
-        table_rows.{{ key }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    having count(*) > 1
+    {%- set written_hashes -%}
+        select {{ key_hash(keys) }} from {{ model }} where {{ written_this_run() }}
+    {%- endset -%}
+    {%- set candidate_filter -%}
+        {{ key_hash(keys) }} in ({{ written_hashes }})
+        {%- if time_column %}
+        and {{ time_column }} >= (
+            select min({{ time_column }}) from {{ model }} where {{ written_this_run() }}
+        )
+        {%- endif %}
+    {%- endset %}
+    {{ duplicate_keys(model, keys, candidate_filter) }}
     {%- endif %}
 {% endtest %}
