@@ -41,6 +41,8 @@ def link_landing(gen_dir: Path, landing_dir: Path, last_day: date, tail: bool) -
             continue
         target = landing_dir / path.relative_to(gen_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            continue
         try:
             os.link(path, target)
         except OSError:

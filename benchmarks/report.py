@@ -134,10 +134,13 @@ def _target(name: str, value: float | None, limit: float, unit: str, at_most: bo
 
 
 def targets(phases: dict[str, Report], peers: Report) -> list[Report]:
-    def seconds(name: str) -> float | None:
-        return phases[name]["seconds"] if name in phases else None
+    # a phase that failed measured no complete run: its targets are not judged
+    done = {name: phase for name, phase in phases.items() if phase.get("exit_code", 0) == 0}
 
-    peaks = [phases[p]["peak_rss_tree_mb"] for p in WAREHOUSE_PHASES if p in phases]
+    def seconds(name: str) -> float | None:
+        return done[name]["seconds"] if name in done else None
+
+    peaks = [done[p]["peak_rss_tree_mb"] for p in WAREHOUSE_PHASES if p in done]
     ratios = peers["ratios"]
     return [
         _target(
