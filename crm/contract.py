@@ -71,6 +71,7 @@ ORDER_STATUSES = ("ordered", "shipped", "delivered", "cancelled", "returned")
 GENDERS = ("male", "female", "other", "unknown")
 PAGE_TYPES = ("top", "category", "product", "cart", "checkout", "complete", "other")
 CHANNELS = ("email", "sms", "dm")
+#: The usual suppression reasons (documentation and the demo shop; any text is accepted).
 SUPPRESSION_REASONS = ("unsubscribe", "bounce", "complaint", "returned_mail", "manual")
 
 FEEDS: dict[str, Feed] = {
@@ -228,10 +229,21 @@ FEEDS: dict[str, Feed] = {
             event_time="suppressed_at",
             description="Blocked addresses from the mail/SMS/DM tools.",
             columns=(
-                Column("channel", required=True, allowed=CHANNELS),
-                Column("address", required=True, description="Email, phone or customer_id."),
+                Column(
+                    "channel",
+                    description=(
+                        "email, sms or dm (or a synonym in the seed suppression_channels); "
+                        "all, * or empty = every channel; any other value counts as every "
+                        "channel (fail closed) and is reported."
+                    ),
+                ),
+                Column(
+                    "address",
+                    required=True,
+                    description="Email, phone, postal address or customer_id: whoever it names.",
+                ),
                 Column("suppressed_at", "timestamp", required=True),
-                Column("reason", allowed=SUPPRESSION_REASONS),
+                Column("reason", description="Free text, kept as delivered (e.g. unsubscribe)."),
             ),
         ),
     )

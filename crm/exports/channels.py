@@ -11,6 +11,8 @@ class Channel:
     #: export_contacts columns: consent and suppression for this channel.
     opt_in_column: str
     suppressed_column: str
+    #: export_contacts column: another account sharing this channel's contact says no.
+    shared_refusal_column: str
     #: SQL over export_contacts (alias ``c``): true when the address is usable for the channel.
     valid_address_sql: str
     #: SQL over export_contacts (alias ``c``): one row is exported per value (lowest customer_id).
@@ -29,6 +31,7 @@ EMAIL = Channel(
     name="email",
     opt_in_column="is_email_opt_in",
     suppressed_column="is_email_suppressed",
+    shared_refusal_column="is_email_shared_refusal",
     valid_address_sql="c.is_email_valid and c.email is not null",
     address_key_sql="lower(trim(c.email))",
     contact_columns=(
@@ -52,6 +55,7 @@ SMS = Channel(
     name="sms",
     opt_in_column="is_sms_opt_in",
     suppressed_column="is_sms_suppressed",
+    shared_refusal_column="is_sms_shared_refusal",
     # The flag comes from dbt; the pattern is checked again because the CSV writer relies on it
     # (a valid E.164 number is the one text cell that may start with "+").
     valid_address_sql=(
@@ -65,6 +69,7 @@ DM = Channel(
     name="dm",
     opt_in_column="is_dm_opt_in",
     suppressed_column="is_dm_suppressed",
+    shared_refusal_column="is_dm_shared_refusal",
     valid_address_sql=(
         "c.is_postal_code_valid"
         " and regexp_full_match(c.postal_code, '[0-9]{3}-[0-9]{4}')"

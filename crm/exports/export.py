@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from crm.exports.audiences import Audience
 from crm.exports.channels import CHANNELS, Channel
-from crm.exports.funnel import Funnel, run_funnel
+from crm.exports.funnel import Funnel, HeldBack, run_funnel
 from crm.exports.history import HISTORY_TABLE, record_history
 from crm.exports.holdout import is_held_out
 from crm.exports.manifest import FileEntry, manifest_bytes
@@ -52,6 +52,10 @@ class ExportResult:
     manifest_path: Path
     #: The main data file (the UTF-8 CSV), relative to the export folder, as in the history.
     file_name: str
+    #: Audience members held back because a rejected consent row names them.
+    consent_uncertain: tuple[str, ...] = ()
+    #: Reachable rows held back for a value longer than its column's limit.
+    too_long: tuple[HeldBack, ...] = ()
 
 
 def export_folder(export_dir: Path, as_of_date: date, audience: str) -> Path:
@@ -122,6 +126,8 @@ def export_audience(
         files={**paths, manifest_name: folder / manifest_name},
         manifest_path=folder / manifest_name,
         file_name=file_name,
+        consent_uncertain=funnel.consent_uncertain,
+        too_long=funnel.too_long,
     )
 
 
@@ -162,6 +168,12 @@ def _manifest(
         "owner": audience.owner,
         "source": audience.relation,
         "funnel": [{"step": step, "rows": rows} for step, rows in funnel.steps],
+        # Held back, named by customer id only (never a contact or a value).
+        "consent_uncertain_customers": list(funnel.consent_uncertain),
+        "held_back_too_long": [
+            {"customer_id": held.customer_id, "columns": list(held.columns)}
+            for held in funnel.too_long
+        ],
         "holdout_share": audience.holdout_share,
         "held_out_rows": len(held_out),
         "exported_rows": to_send.num_rows,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -14,12 +14,19 @@ from crm.exports.channels import Channel
 STEPS = (
     "in_audience",
     "has_contact",
+    "consent_certain",
     "not_withdrawn",
     "opted_in",
     "not_suppressed",
+    "no_shared_refusal",
     "valid_address",
+    "fields_fit",
     "one_per_address",
 )
+#: The seed (schema ``reference``) with the longest value each export column may hold.
+FIELD_LIMITS_TABLE = "reference.export_field_limits"
+#: The row of FIELD_LIMITS_TABLE that applies to every column it does not list.
+ANY_COLUMN = "*"
 
 _CANDIDATES = "_export_candidates"
 
@@ -29,12 +36,25 @@ class ExportDataError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class HeldBack:
+    """A reachable row not written because a value is longer than its column's limit."""
+
+    customer_id: str
+    #: The columns over their limit (never their values).
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Funnel:
     #: (step, rows left after it), in STEPS order.
     steps: tuple[tuple[str, int], ...]
     #: The reachable rows, one per address, sorted by customer_id: the channel's contact
     #: columns, then (personalised channels) the audience's own columns.
     rows: pa.Table
+    #: Audience members held back because a rejected consent row names them (customer ids).
+    consent_uncertain: tuple[str, ...] = ()
+    #: Reachable rows held back for an over-long value.
+    too_long: tuple[HeldBack, ...] = field(default_factory=tuple)
 
     def count(self, step: str) -> int:
         return dict(self.steps)[step]
@@ -44,8 +64,31 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def table_columns(conn: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
     return [str(row[0]) for row in conn.execute(f"describe select * from {relation}").fetchall()]
+
+
+def field_limits(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Column → longest value allowed (characters), from the seed ``export_field_limits``.
+
+    The seed must exist and give the ``*`` limit: without it the run cannot tell a broken
+    record from a customer, so it exports nothing (fail closed)."""
+    try:
+        rows = conn.execute(
+            f"select column_name, max_characters from {FIELD_LIMITS_TABLE}"
+        ).fetchall()
+    except duckdb.CatalogException as exc:
+        raise ExportDataError(
+            f"{FIELD_LIMITS_TABLE} is missing (seed seeds/contacts/export_field_limits.csv)"
+        ) from exc
+    limits = {str(name): int(limit) for name, limit in rows if name and limit is not None}
+    if ANY_COLUMN not in limits:
+        raise ExportDataError(f"{FIELD_LIMITS_TABLE} has no '{ANY_COLUMN}' row (every column)")
+    return limits
 
 
 def output_columns(
@@ -67,6 +110,17 @@ def output_columns(
     return from_contacts, from_audience
 
 
+def _too_long_sql(columns: list[tuple[str, str]], limits: dict[str, int]) -> str:
+    """SQL: the names of the (alias, column) values longer than their limit, comma-joined;
+    '' when none."""
+    checks = [
+        f"case when length(cast({alias}.{quote(name)} as varchar)) > "
+        f"{limits.get(name, limits[ANY_COLUMN])} then {literal(name)} end"
+        for alias, name in columns
+    ]
+    return f"concat_ws(',', {', '.join(checks)})" if checks else "''"
+
+
 def run_funnel(
     conn: duckdb.DuckDBPyConnection,
     audience: Audience,
@@ -79,6 +133,7 @@ def run_funnel(
     from_contacts, from_audience = output_columns(
         channel, table_columns(conn, contacts_relation), audience_columns
     )
+    limits = field_limits(conn)
     ((total, distinct),) = conn.execute(
         f"select count(*), count(distinct customer_id) from {audience.relation} "
         "where customer_id is not null"
@@ -88,16 +143,21 @@ def run_funnel(
             f"{audience.relation} has {total - distinct} duplicate customer_id rows; "
             "an audience must have one row per customer"
         )
-    selected = [f"c.{quote(c)}" for c in from_contacts] + [f"a.{quote(c)}" for c in from_audience]
+    written = [("c", c) for c in from_contacts] + [("a", c) for c in from_audience]
+    selected = [f"{alias}.{quote(c)}" for alias, c in written]
     conn.execute(
         f"""
         create or replace temp table {_CANDIDATES} as
         select
+            a.customer_id as _x_audience_customer_id,
             coalesce(c.customer_id is not null, false) as _x_has_contact,
+            coalesce(not c.is_consent_uncertain, false) as _x_consent_certain,
             coalesce(not c.is_withdrawn, false) as _x_not_withdrawn,
             coalesce(c.{quote(channel.opt_in_column)}, false) as _x_opted_in,
             coalesce(not c.{quote(channel.suppressed_column)}, false) as _x_not_suppressed,
+            coalesce(not c.{quote(channel.shared_refusal_column)}, false) as _x_no_shared_refusal,
             coalesce({channel.valid_address_sql}, false) as _x_valid_address,
+            {_too_long_sql(written, limits)} as _x_too_long,
             {channel.address_key_sql} as _x_address_key,
             {", ".join(selected)}
         from {audience.relation} as a
@@ -105,26 +165,36 @@ def run_funnel(
         where a.customer_id is not null
         """
     )
-    reachable = (
-        "_x_has_contact and _x_not_withdrawn and _x_opted_in and _x_not_suppressed"
-        " and _x_valid_address"
-    )
+    conditions = [
+        "_x_has_contact",
+        "_x_consent_certain",
+        "_x_not_withdrawn",
+        "_x_opted_in",
+        "_x_not_suppressed",
+        "_x_no_shared_refusal",
+        "_x_valid_address",
+        "_x_too_long = ''",
+    ]
+    cumulative = [" and ".join(conditions[: n + 1]) for n in range(len(conditions))]
+    reachable = cumulative[-1]
     (counts,) = conn.execute(
         f"""
         select
             count(*),
-            count(*) filter (where _x_has_contact),
-            count(*) filter (where _x_has_contact and _x_not_withdrawn),
-            count(*) filter (where _x_has_contact and _x_not_withdrawn and _x_opted_in),
-            count(*) filter (
-                where _x_has_contact and _x_not_withdrawn and _x_opted_in and _x_not_suppressed
-            ),
-            count(*) filter (where {reachable}),
+            {", ".join(f"count(*) filter (where {c})" for c in cumulative)},
             count(distinct _x_address_key) filter (where {reachable})
         from {_CANDIDATES}
         """
     ).fetchall()
-    names = [*from_contacts, *from_audience]
+    uncertain = conn.execute(
+        f"select _x_audience_customer_id from {_CANDIDATES} "
+        "where _x_has_contact and not _x_consent_certain order by 1"
+    ).fetchall()
+    too_long = conn.execute(
+        f"select _x_audience_customer_id, _x_too_long from {_CANDIDATES} "
+        f"where {cumulative[-2]} and _x_too_long <> '' order by 1"
+    ).fetchall()
+    names = [c for _, c in written]
     rows = conn.sql(
         f"""
         select {", ".join(quote(c) for c in names)}
@@ -135,4 +205,11 @@ def run_funnel(
         """
     ).to_arrow_table()
     conn.execute(f"drop table {_CANDIDATES}")
-    return Funnel(steps=tuple(zip(STEPS, (int(n) for n in counts), strict=True)), rows=rows)
+    return Funnel(
+        steps=tuple(zip(STEPS, (int(n) for n in counts), strict=True)),
+        rows=rows,
+        consent_uncertain=tuple(str(cid) for (cid,) in uncertain),
+        too_long=tuple(
+            HeldBack(str(cid), tuple(columns.split(","))) for cid, columns in too_long
+        ),
+    )

@@ -1,9 +1,25 @@
 {#- Normalisation and validity of contact data for the export layer (models/exports). Every
     rule is a macro so that the suppression list is normalised exactly like the member list. -#}
 
-{#- An e-mail address trimmed and lower-cased; null when empty. -#}
+{#- Characters that hide in copied addresses and defeat matching: zero-width space, non-joiner
+    and joiner, word joiner, byte-order mark, no-break space. -#}
+{% macro invisible_characters_pattern() -%}
+    [​‌‍⁠﻿ ]
+{%- endmacro %}
+
+{#- Full-width ASCII letters, digits and the signs of an address (ａ, Ａ, ０, ＠, ．, －, ＿, ＋)
+    turned half-width: Japanese input methods type them. -#}
+{% macro half_width_ascii(expression) -%}
+    {%- set full = 'ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ０１２３４５６７８９＠．－＿＋' -%}
+    {%- set half = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.-_+' -%}
+    translate({{ expression }}, '{{ full }}', '{{ half }}')
+{%- endmacro %}
+
+{#- An e-mail address as a key: full-width letters and signs half-width (＠ → @), invisible
+    characters (zero-width space, no-break space ...) and surrounding spaces removed,
+    lower-cased; null when empty. -#}
 {% macro normalized_email(expression) -%}
-    nullif(lower(trim({{ expression }})), '')
+    nullif(lower(trim({{ regexp_replace_all(half_width_ascii(expression), invisible_characters_pattern(), '') }})), '')
 {%- endmacro %}
 
 {#- A sane e-mail address: one @, a non-empty local part, a domain of dot-separated non-empty
@@ -13,9 +29,10 @@
 {%- endmacro %}
 
 {#- A Japanese phone number in E.164: full-width digits and plus sign turned half-width, every
-    character other than digits and + dropped (hyphens, spaces, brackets); a domestic number
-    (leading 0) becomes +81 without the 0; +81 is kept (a trunk 0 written after +81 is dropped);
-    anything else (another country, no prefix) is null. -#}
+    character other than digits and + dropped (hyphens, spaces, brackets, invisible ones); a
+    domestic number (leading 0) becomes +81 without the 0; +81 is kept (a trunk 0 written after
+    +81 is dropped); 81 without the + (as SMS tools export E.164) and the international prefix
+    0081 count as +81; anything else (another country, no prefix) is null. -#}
 {% macro phone_e164_jp(expression) -%}
     {%- set digits = regexp_replace_all(
         "replace(" ~ half_width_digits(expression) ~ ", '＋', '+')", '[^0-9+]', ''
@@ -24,6 +41,10 @@
         case
             when {{ digits }} like '+810%' then 5
             when {{ digits }} like '+81%' then 4
+            when {{ digits }} like '00810%' then 6
+            when {{ digits }} like '0081%' then 5
+            when {{ digits }} like '810%' and {{ dbt.length(digits) }} between 11 and 13 then 4
+            when {{ digits }} like '81%' and {{ dbt.length(digits) }} between 11 and 12 then 3
             when {{ digits }} like '0%' and {{ digits }} not like '00%' then 2
         end
     {%- endset -%}
@@ -63,4 +84,17 @@
     {%- set cleaned = "replace(replace(replace(" ~ half_width_digits(expression)
         ~ ", '　', ''), '－', '-'), 'ー', '-')" -%}
     lower({{ regexp_replace_all(cleaned, '[[:space:]]', '') }})
+{%- endmacro %}
+
+{#- A postal address as a key, from free text ("〒150-0001 東京都渋谷区神宮前1-2-3 101") or from the
+    member's parts: the 〒 mark and a leading postal code dropped, then as address_key_part
+    (digits half-width, every space removed, dashes one hyphen). A suppression written as a
+    postal address matches the member whose prefecture, city and address lines read the same.
+    -#}
+{% macro postal_address_key(expression) -%}
+    {%- set without_code = regexp_replace_all(
+        "replace(" ~ half_width_digits(expression) ~ ", '〒', '')",
+        '^[[:space:]　]*[0-9]{3}[-－ー]?[0-9]{4}', ''
+    ) -%}
+    nullif({{ address_key_part(without_code) }}, '')
 {%- endmacro %}

@@ -17,3 +17,30 @@
             _source_line desc
     )
 {%- endmacro %}
+
+{#- The version time of a raw row for latest_version_rank: `version_column` (updated_at) when
+    delivered. An empty one never makes a row older than a version loaded before it: the row
+    takes the later of `fallback_column` (the event time, e.g. ordered_at; none for feeds
+    without one) and the latest version time among the rows of its key loaded earlier (by
+    load, then line), and so wins over them on load order. Only the first version of a key
+    falls back to the event time alone. -#}
+{% macro version_time(key_columns, version_column='updated_at', fallback_column=none) -%}
+    {%- set earlier -%}
+        max({{ version_column }}) over (
+            partition by {{ key_columns | join(', ') }}
+            order by _load_id, _source_line
+            rows between unbounded preceding and 1 preceding
+        )
+    {%- endset -%}
+    coalesce(
+        {{ version_column }},
+        {%- if fallback_column %}
+        case
+            when {{ earlier }} > {{ fallback_column }} then {{ earlier }}
+            else {{ fallback_column }}
+        end
+        {%- else %}
+        {{ earlier }}
+        {%- endif %}
+    )
+{%- endmacro %}

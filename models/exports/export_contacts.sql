@@ -1,6 +1,7 @@
 {#- The only model with personal data: one row per member with normalised contact data, its
-    validity per channel, consent, suppressions and personalisation fields. The exporter joins
-    audiences (customer ids) to this table and filters per channel. -#}
+    validity per channel, consent, suppressions, the contacts it shares with accounts that said
+    no, and personalisation fields. The exporter joins audiences (customer ids) to this table
+    and filters per channel. -#}
 
 with
 
@@ -10,6 +11,10 @@ members as (
 
 suppressions as (
     select * from {{ ref('stg_shop__suppressions') }}
+),
+
+rejected_consent_rows as (
+    select * from {{ ref('int_consent_rows_rejected') }}
 ),
 
 last_purchases as (
@@ -34,6 +39,12 @@ normalized as (
         city,
         address_line1,
         address_line2,
+        {{ postal_address_key(dbt.concat([
+            "coalesce(prefecture, '')",
+            "coalesce(city, '')",
+            "coalesce(address_line1, '')",
+            "coalesce(address_line2, '')",
+        ])) }} as postal_address_key,
         is_email_opt_in,
         is_sms_opt_in,
         is_dm_opt_in,
@@ -41,116 +52,217 @@ normalized as (
     from members
 ),
 
-suppressed_addresses as (
+{#- Every address that blocks someone: the suppressions in force (per channel) and the
+    addresses of rejected suppressions rows that still stand (every channel: the run cannot
+    read them). An address names whoever it matches: a customer id, or an email, phone or
+    postal address normalised like the members' own. -#}
+blocking_addresses as (
     select
         channel,
         address,
-        case
-            when channel = 'email' then {{ normalized_email('address') }}
-            when channel = 'sms' then {{ phone_e164_jp('address') }}
-        end as normalized_address
+        false as is_unreadable_row
     from suppressions
-    where suppressed_at < {{ as_of_cutoff() }}
+    union all
+    select
+        cast(null as {{ dbt.type_string() }}) as channel,
+        contact_address as address,
+        true as is_unreadable_row
+    from rejected_consent_rows
+    where contact_address is not null
 ),
 
-suppressed_channels as (
-    {#- three equality joins, not one join on `a or b or c`: a join on a disjunction is a
+address_keys as (
+    select
+        channel,
+        address,
+        is_unreadable_row,
+        {{ normalized_email('address') }} as email_key,
+        {{ phone_e164_jp('address') }} as phone_key,
+        {{ postal_address_key('address') }} as postal_key
+    from blocking_addresses
+),
+
+named_members as (
+    {#- four equality joins, not one join on `a or b or c or d`: a join on a disjunction is a
         nested loop over members x suppressions -#}
     select
         normalized.customer_id,
-        suppressed_addresses.channel
+        address_keys.channel,
+        address_keys.is_unreadable_row
     from normalized
-    inner join suppressed_addresses
-        on normalized.customer_id = suppressed_addresses.address
+    inner join address_keys
+        on normalized.customer_id = address_keys.address
     union all
     select
         normalized.customer_id,
-        suppressed_addresses.channel
+        address_keys.channel,
+        address_keys.is_unreadable_row
     from normalized
-    inner join suppressed_addresses
-        on
-            suppressed_addresses.channel = 'email'
-            and normalized.email = suppressed_addresses.normalized_address
+    inner join address_keys
+        on normalized.email = address_keys.email_key
     union all
     select
         normalized.customer_id,
-        suppressed_addresses.channel
+        address_keys.channel,
+        address_keys.is_unreadable_row
     from normalized
-    inner join suppressed_addresses
-        on
-            suppressed_addresses.channel = 'sms'
-            and normalized.phone_e164 = suppressed_addresses.normalized_address
+    inner join address_keys
+        on normalized.phone_e164 = address_keys.phone_key
+    union all
+    select
+        normalized.customer_id,
+        address_keys.channel,
+        address_keys.is_unreadable_row
+    from normalized
+    inner join address_keys
+        on normalized.postal_address_key = address_keys.postal_key
+    union all
+    select
+        customer_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        true as is_unreadable_row
+    from rejected_consent_rows
+    where customer_id is not null
 ),
 
-suppression_flags as (
+member_blocks as (
     select
         customer_id,
         max(case when channel = 'email' then 1 else 0 end) = 1 as is_email_suppressed,
         max(case when channel = 'sms' then 1 else 0 end) = 1 as is_sms_suppressed,
-        max(case when channel = 'dm' then 1 else 0 end) = 1 as is_dm_suppressed
-    from suppressed_channels
+        max(case when channel = 'dm' then 1 else 0 end) = 1 as is_dm_suppressed,
+        max(case when is_unreadable_row then 1 else 0 end) = 1 as is_consent_uncertain
+    from named_members
     group by customer_id
 ),
 
 validated as (
     select
-        *,
-        {{ is_valid_email('email') }} as is_email_valid,
-        {{ is_valid_phone_e164('phone_e164') }} as is_phone_valid,
-        postal_code is not null as is_postal_code_valid,
+        normalized.*,
+        {{ is_valid_email('normalized.email') }} as is_email_valid,
+        {{ is_valid_phone_e164('normalized.phone_e164') }} as is_phone_valid,
+        normalized.postal_code is not null as is_postal_code_valid,
         case
-            when postal_code is not null and address_line1 is not null
+            when normalized.postal_code is not null and normalized.address_line1 is not null
                 then {{ dbt.concat([
-                    'postal_code',
+                    'normalized.postal_code',
                     "'|'",
-                    address_key_part("coalesce(prefecture, '')"),
-                    address_key_part("coalesce(city, '')"),
-                    address_key_part('address_line1'),
+                    address_key_part("coalesce(normalized.prefecture, '')"),
+                    address_key_part("coalesce(normalized.city, '')"),
+                    address_key_part('normalized.address_line1'),
                     "'|'",
-                    address_key_part("coalesce(address_line2, '')"),
+                    address_key_part("coalesce(normalized.address_line2, '')"),
                 ]) }}
-        end as household_key
+        end as household_key,
+        coalesce(member_blocks.is_email_suppressed, false) as is_email_suppressed,
+        coalesce(member_blocks.is_sms_suppressed, false) as is_sms_suppressed,
+        coalesce(member_blocks.is_dm_suppressed, false) as is_dm_suppressed,
+        coalesce(member_blocks.is_consent_uncertain, false) as is_consent_uncertain
     from normalized
+    left join member_blocks
+        on normalized.customer_id = member_blocks.customer_id
+),
+
+{#- Per channel: 1 when this account says no to it (not opted in, withdrawn, suppressed, or
+    its consent unreadable). A contact is a person: every account sharing the contact hears
+    the no. -#}
+refusals as (
+    select
+        *,
+        case
+            when not is_email_opt_in or is_withdrawn or is_email_suppressed or is_consent_uncertain
+                then 1
+            else 0
+        end as is_email_refused,
+        case
+            when not is_sms_opt_in or is_withdrawn or is_sms_suppressed or is_consent_uncertain
+                then 1
+            else 0
+        end as is_sms_refused,
+        case
+            when not is_dm_opt_in or is_withdrawn or is_dm_suppressed or is_consent_uncertain
+                then 1
+            else 0
+        end as is_dm_refused
+    from validated
+),
+
+email_refusals as (
+    select
+        email,
+        sum(is_email_refused) as refusing_accounts
+    from refusals
+    where email is not null
+    group by email
+),
+
+phone_refusals as (
+    select
+        phone_e164,
+        sum(is_sms_refused) as refusing_accounts
+    from refusals
+    where phone_e164 is not null
+    group by phone_e164
+),
+
+household_refusals as (
+    select
+        household_key,
+        sum(is_dm_refused) as refusing_accounts
+    from refusals
+    where household_key is not null
+    group by household_key
 ),
 
 final as (
     select
-        validated.customer_id,
-        validated.family_name,
-        validated.given_name,
-        validated.family_name_kana,
-        validated.given_name_kana,
-        validated.email,
-        validated.is_email_valid,
-        validated.phone_e164,
-        validated.is_phone_valid,
-        validated.postal_code,
-        validated.is_postal_code_valid,
-        validated.prefecture,
-        validated.city,
-        validated.address_line1,
-        validated.address_line2,
-        validated.household_key,
-        validated.is_email_opt_in,
-        validated.is_sms_opt_in,
-        validated.is_dm_opt_in,
-        validated.is_withdrawn,
-        coalesce(suppression_flags.is_email_suppressed, false) as is_email_suppressed,
-        coalesce(suppression_flags.is_sms_suppressed, false) as is_sms_suppressed,
-        coalesce(suppression_flags.is_dm_suppressed, false) as is_dm_suppressed,
+        refusals.customer_id,
+        refusals.family_name,
+        refusals.given_name,
+        refusals.family_name_kana,
+        refusals.given_name_kana,
+        refusals.email,
+        refusals.is_email_valid,
+        refusals.phone_e164,
+        refusals.is_phone_valid,
+        refusals.postal_code,
+        refusals.is_postal_code_valid,
+        refusals.prefecture,
+        refusals.city,
+        refusals.address_line1,
+        refusals.address_line2,
+        refusals.household_key,
+        refusals.is_email_opt_in,
+        refusals.is_sms_opt_in,
+        refusals.is_dm_opt_in,
+        refusals.is_withdrawn,
+        refusals.is_email_suppressed,
+        refusals.is_sms_suppressed,
+        refusals.is_dm_suppressed,
+        refusals.is_consent_uncertain,
+        coalesce(email_refusals.refusing_accounts - refusals.is_email_refused > 0, false)
+            as is_email_shared_refusal,
+        coalesce(phone_refusals.refusing_accounts - refusals.is_sms_refused > 0, false)
+            as is_sms_shared_refusal,
+        coalesce(household_refusals.refusing_accounts - refusals.is_dm_refused > 0, false)
+            as is_dm_shared_refusal,
         last_purchases.last_purchased_date,
         last_purchases.last_purchased_sku,
         last_purchases.last_purchased_product_name,
         behaviour.last_viewed_sku,
         behaviour.last_viewed_product_name,
         {{ as_of_date() }} as as_of_date
-    from validated
-    left join suppression_flags
-        on validated.customer_id = suppression_flags.customer_id
+    from refusals
+    left join email_refusals
+        on refusals.email = email_refusals.email
+    left join phone_refusals
+        on refusals.phone_e164 = phone_refusals.phone_e164
+    left join household_refusals
+        on refusals.household_key = household_refusals.household_key
     left join last_purchases
-        on validated.customer_id = last_purchases.customer_id
+        on refusals.customer_id = last_purchases.customer_id
     left join behaviour
-        on validated.customer_id = behaviour.customer_id
+        on refusals.customer_id = behaviour.customer_id
 )
 
 select * from final

@@ -28,6 +28,8 @@ def export_metadata(result: ExportResult) -> dict[str, dg.MetadataValue]:
     }
     for step, rows in result.funnel:
         metadata[f"rows_{step}"] = dg.MetadataValue.int(rows)
+    metadata["rows_consent_uncertain"] = dg.MetadataValue.int(len(result.consent_uncertain))
+    metadata["rows_held_back_too_long"] = dg.MetadataValue.int(len(result.too_long))
     metadata["replaced_characters"] = dg.MetadataValue.int(result.replaced_characters)
     metadata["neutralised_cells"] = dg.MetadataValue.int(result.neutralised_cells)
     metadata["path"] = dg.MetadataValue.path(str(result.folder / f"{result.channel}.csv"))
@@ -72,6 +74,17 @@ def build_export_asset(
             f"{audience.name}/{channel}: {funnel}; exported {result.exported:,}, "
             f"held out {result.held_out:,} → {result.folder}"
         )
+        if result.consent_uncertain:
+            context.log.warning(
+                f"{audience.name}/{channel}: {len(result.consent_uncertain)} customer(s) held "
+                "back: a rejected members or suppressions row names them (customer ids in "
+                f"the manifest and intermediate.int_consent_rows_rejected)"
+            )
+        if result.too_long:
+            context.log.warning(
+                f"{audience.name}/{channel}: {len(result.too_long)} row(s) held back: a value "
+                "is longer than its limit in the seed export_field_limits (see the manifest)"
+            )
         if result.replaced_characters:
             context.log.warning(
                 f"{audience.name}/{channel}: {result.replaced_characters} characters could "

@@ -26,7 +26,7 @@ renamed as (
         coalesce(sms_opt_in, false) as is_sms_opt_in,
         coalesce(dm_opt_in, false) as is_dm_opt_in,
         withdrawn_at,
-        coalesce(updated_at, registered_at) as updated_at,
+        {{ version_time(['customer_id'], 'updated_at', 'registered_at') }} as updated_at,
         _load_id,
         _source_line
     from source

@@ -23,7 +23,7 @@ renamed as (
         quantity,
         unit_price,
         coalesce(line_amount, quantity * unit_price) as line_amount,
-        updated_at,
+        {{ version_time(['order_id', 'line_number']) }} as updated_at,
         _load_id,
         _source_line
     from source

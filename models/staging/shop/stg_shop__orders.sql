@@ -27,7 +27,7 @@ renamed as (
         payment_method,
         coupon_code,
         coalesce(is_subscription, false) as is_subscription,
-        coalesce(updated_at, ordered_at) as updated_at,
+        {{ version_time(['order_id'], 'updated_at', 'ordered_at') }} as updated_at,
         _load_id,
         _source_line
     from source

@@ -21,7 +21,7 @@ renamed as (
         quantity,
         refund_amount,
         reason,
-        coalesce(updated_at, returned_at) as updated_at,
+        {{ version_time(['return_id'], 'updated_at', 'returned_at') }} as updated_at,
         _load_id,
         _source_line
     from source

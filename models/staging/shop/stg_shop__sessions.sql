@@ -35,7 +35,7 @@ renamed as (
         lower(nullif(trim(device_type), '')) as device_type,
         coalesce(converted, false) as is_converted,
         nullif(trim(order_id), '') as order_id,
-        coalesce(updated_at, started_at) as updated_at,
+        {{ version_time(['session_id'], 'updated_at', 'started_at') }} as updated_at,
         _load_id,
         _source_line
     from source

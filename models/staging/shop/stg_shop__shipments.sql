@@ -19,7 +19,7 @@ renamed as (
         shipped_at,
         delivered_at,
         lower(carrier) as carrier,
-        coalesce(updated_at, shipped_at) as updated_at,
+        {{ version_time(['shipment_id'], 'updated_at', 'shipped_at') }} as updated_at,
         _load_id,
         _source_line
     from source
