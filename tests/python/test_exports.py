@@ -120,6 +120,7 @@ CONTACT_COLUMNS = (
     "is_email_valid, phone_e164, is_phone_valid, postal_code, is_postal_code_valid, prefecture, "
     "city, address_line1, address_line2, household_key, is_email_opt_in, is_sms_opt_in, "
     "is_dm_opt_in, is_withdrawn, is_email_suppressed, is_sms_suppressed, is_dm_suppressed, "
+    "is_consent_uncertain, is_email_shared_refusal, is_sms_shared_refusal, is_dm_shared_refusal, "
     "last_purchased_product_name, last_viewed_sku"
 )
 
@@ -149,6 +150,10 @@ def _contact(cid: str, **overrides: object) -> tuple:
         "is_email_suppressed": False,
         "is_sms_suppressed": False,
         "is_dm_suppressed": False,
+        "is_consent_uncertain": False,
+        "is_email_shared_refusal": False,
+        "is_sms_shared_refusal": False,
+        "is_dm_shared_refusal": False,
         "last_purchased_product_name": "緑茶ティーバッグ",
         "last_viewed_sku": "SKU-1",
     }
@@ -174,13 +179,27 @@ HANDMADE_CONTACTS = [
     _contact("C06", email="C01@Example.jp", phone_e164="+819000000001", household_key="hC01"),
     _contact("C07", family_name="𠮷田", given_name='=HYPERLINK("http://evil.example","x")'),
     _contact("C09"),  # a member outside the audience
+    # A rejected members or suppressions row names C10: held back from every channel.
+    _contact("C10", is_consent_uncertain=True),
+    # Another account with C11's address, phone and household said no.
+    _contact(
+        "C11", is_email_shared_refusal=True, is_sms_shared_refusal=True, is_dm_shared_refusal=True
+    ),
+    # A name longer than the seed's 50 characters on every channel: held back, not written.
+    _contact("C12", family_name="長" * 1000),
 ]
+#: The limits of the seed seeds/contacts/export_field_limits.csv that the handmade rows meet.
+FIELD_LIMITS = [("family_name", 50), ("given_name", 50), ("*", 500)]
 
 
 @pytest.fixture
 def handmade(tmp_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Audience, Path]]:
     conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    conn.execute("create schema audiences; create schema exports")
+    conn.execute("create schema audiences; create schema exports; create schema reference")
+    conn.execute(
+        "create table reference.export_field_limits (column_name varchar, max_characters int)"
+    )
+    conn.executemany("insert into reference.export_field_limits values (?, ?)", FIELD_LIMITS)
     placeholders = ", ".join("?" * len(HANDMADE_CONTACTS[0]))
     conn.execute(
         f"""
@@ -199,7 +218,8 @@ def handmade(tmp_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Audien
         select * from (values
             ('C01', 's1_top', -3), ('C02', 's1_top', 1), ('C03', 's2_high', 2),
             ('C04', 's2_high', 3), ('C05', 's3_upper_mid', 4), ('C06', 's3_upper_mid', 5),
-            ('C07', '=cmd|x', 6), ('C08', 's6_low', 7)
+            ('C07', '=cmd|x', 6), ('C08', 's6_low', 7), ('C10', 's1_top', 8),
+            ('C11', 's1_top', 9), ('C12', 's1_top', 10)
         ) as t(customer_id, segment, days_to_birthday)
         """
     )
@@ -240,12 +260,25 @@ def test_each_filter_removes_its_member_and_counts_are_kept(handmade, channel: s
     conn, audience, export_dir = handmade
     result = _export(conn, audience, channel, export_dir)
     assert [step for step, _ in result.funnel] == list(STEPS)
-    assert [rows for _, rows in result.funnel] == [8, 7, 6, 5, 4, 3, 2]
+    assert [rows for _, rows in result.funnel] == [11, 10, 9, 8, 7, 6, 5, 4, 3, 2]
     rows = _read_csv(result.folder / f"{channel}.csv")
     assert [r["customer_id"] for r in rows] == ["C01", "C07"]
     manifest = json.loads(result.manifest_path.read_text(encoding="utf-8"))
-    assert [s["rows"] for s in manifest["funnel"]] == [8, 7, 6, 5, 4, 3, 2]
+    assert [s["rows"] for s in manifest["funnel"]] == [11, 10, 9, 8, 7, 6, 5, 4, 3, 2]
     assert manifest["exported_rows"] == 2 and manifest["held_out_rows"] == 0
+    # The manifest names who was held back and why, never a contact or a value.
+    assert manifest["consent_uncertain_customers"] == ["C10"]
+    assert manifest["held_back_too_long"] == [{"customer_id": "C12", "columns": ["family_name"]}]
+    assert "長長" not in result.manifest_path.read_text(encoding="utf-8")
+    assert not any("長長" in path.read_bytes().decode("utf-8", "replace")
+                   for path in result.files.values() if path.suffix == ".csv")  # fmt: skip
+
+
+def test_exports_refuse_to_run_without_field_limits(handmade):
+    conn, audience, export_dir = handmade
+    conn.execute("drop table reference.export_field_limits")
+    with pytest.raises(ExportDataError, match="export_field_limits"):
+        _export(conn, audience, "email", export_dir)
 
 
 def test_files_carry_the_fields_of_their_channel(handmade):
