@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from crm.settings import Settings
+from orchestration.assets.consent import consent_held_back
 from orchestration.assets.exports import export_assets
 from orchestration.assets.landing import load_assets
 from orchestration.assets.publish import publish_warehouse_asset
@@ -26,7 +27,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             dbt_docs_site,
             publish_warehouse_asset,
         ],
-        asset_checks=quality_checks,
+        asset_checks=[*quality_checks, consent_held_back],
         jobs=[nightly_job, exports_job],
         schedules=[nightly_schedule],
         sensors=[landing_files_sensor, run_failure_alert],

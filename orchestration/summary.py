@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from crm.exports.consent import ConsentHolds, consent_holds
+
 
 @dataclass(frozen=True)
 class WarehouseSummary:
@@ -28,6 +30,8 @@ class WarehouseSummary:
     exports: list[tuple[str, str, int, int]] = field(default_factory=list)
     #: (label, count) of the loaded-but-suspicious rows per issue type (marts.data_issue_counts).
     data_issues: list[tuple[str, int]] = field(default_factory=list)
+    #: Customers held back from every export because a consent change could not be read.
+    consent: ConsentHolds = field(default_factory=ConsentHolds)
 
     def render(self) -> str:
         rejects = ", ".join(f"{feed} {n:,}" for feed, n in self.rejects_by_feed.items()) or "none"
@@ -41,6 +45,8 @@ class WarehouseSummary:
                 f"  landing files: {self.files_loaded:,} loaded, {self.files_refused:,} refused",
                 f"  rejected rows: {self.rows_rejected:,} ({rejects}); see raw._rejects",
                 self._data_issues_line(),
+                "  consent unreadable: "
+                + (self.consent.describe() if self.consent else "none (no rejected consent row)"),
                 "  RFM groups: " + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.rfm_groups),
                 "  lifecycle stages: "
                 + ", ".join(f"{ja} {en} {n:,}" for ja, en, n in self.lifecycle_stages),
@@ -121,6 +127,7 @@ def summarize(build_path: Path) -> WarehouseSummary:
             order by sort_order
             """
         ).fetchall()
+        consent = consent_holds(conn)
         rejects = dict(
             conn.execute(
                 "select feed, sum(rows_rejected) from raw._load_ledger "
@@ -146,6 +153,7 @@ def summarize(build_path: Path) -> WarehouseSummary:
         stable_segments=stable_segments,
         exports=exports,
         data_issues=[(str(label), int(n)) for label, n in data_issues],
+        consent=consent,
     )
 
 

@@ -209,7 +209,5 @@ def run_funnel(
         steps=tuple(zip(STEPS, (int(n) for n in counts), strict=True)),
         rows=rows,
         consent_uncertain=tuple(str(cid) for (cid,) in uncertain),
-        too_long=tuple(
-            HeldBack(str(cid), tuple(columns.split(","))) for cid, columns in too_long
-        ),
+        too_long=tuple(HeldBack(str(cid), tuple(columns.split(","))) for cid, columns in too_long),
     )
