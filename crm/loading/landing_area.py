@@ -72,7 +72,7 @@ class FeedFolder:
     ignored: list[Path] = field(default_factory=list)
     #: Symbolic links (refused unread).
     links: list[Path] = field(default_factory=list)
-    #: The ``.done`` markers found.
+    #: The files a ``.done`` marker beside them marks complete (``x.csv`` for ``x.csv.done``).
     markers: set[Path] = field(default_factory=set)
 
     @property
@@ -82,7 +82,7 @@ class FeedFolder:
     def waiting_reason(self, path: Path, quiet: int, now: float | None = None) -> str:
         """Why ``path`` (an accepted file) is not complete yet; "" when it may be loaded."""
         if self.uses_markers:
-            if path.with_name(path.name + DONE_SUFFIX) in self.markers:
+            if path in self.markers:
                 return ""
             return (
                 f"waits for its {DONE_SUFFIX} marker ({path.name}{DONE_SUFFIX}): this feed "
