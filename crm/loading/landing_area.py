@@ -89,7 +89,7 @@ class FeedFolder:
                 f"folder uses {DONE_SUFFIX} markers"
             )
         age = (time.time() if now is None else now) - path.lstat().st_mtime
-        if age < quiet:
+        if quiet > 0 and age < quiet:
             return (
                 f"modified {max(age, 0):.0f} s ago: waits for {quiet} s of quiet ({QUIET_SETTING})"
             )
