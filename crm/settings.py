@@ -117,3 +117,9 @@ def duckdb_config(warehouse_path: Path | None = None) -> dict[str, str]:
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
     return config
+
+
+def shop_now() -> datetime:
+    """The current time in the shop's zone (Asia/Tokyo) as a naive timestamp: the load times
+    of the raw layer (``_loaded_at``, the ledger's ``loaded_at``, ``rejected_at``)."""
+    return datetime.now(TOKYO).replace(tzinfo=None)

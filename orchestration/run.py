@@ -15,6 +15,7 @@ from contextlib import nullcontext
 
 import dagster as dg
 
+from crm.loading.landing_area import quiet_seconds
 from crm.settings import Settings, SettingsError
 
 DEMO_CUSTOMERS = 3000
@@ -23,7 +24,9 @@ DEMO_DAYS = 730
 
 def ensure_demo_landing(settings: Settings) -> None:
     """Generate the bundled demo shop once; written aside and renamed into place, so an
-    interrupted generation never leaves a half landing area behind."""
+    interrupted generation never leaves a half landing area behind. Its files are complete when
+    renamed into place: they are dated back past the loader's quiet period
+    (CRM_LANDING_QUIET_SECONDS), so this run loads them at once."""
     if not settings.uses_demo_landing or (settings.landing_dir / "orders").is_dir():
         return
     from crm.demo import generate_shop
@@ -37,6 +40,10 @@ def ensure_demo_landing(settings: Settings) -> None:
         days=DEMO_DAYS,
         end_date=settings.as_of_date,
     )
+    settled = time.time() - quiet_seconds() - 1
+    for path in partial.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (settled, settled))
     shutil.rmtree(settings.landing_dir, ignore_errors=True)
     partial.rename(settings.landing_dir)
     counts = ", ".join(f"{feed} {n:,}" for feed, n in summary.rows.items())

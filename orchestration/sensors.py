@@ -16,7 +16,6 @@ step with its error, and how to run it again.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,22 +23,16 @@ from pathlib import Path
 import dagster as dg
 
 from crm.contract import FEED_NAMES
+from crm.loading.landing_area import entries, quiet_seconds
 from crm.settings import Settings, today_in_tokyo
 from orchestration.alerts import Alert, send_alert
 from orchestration.jobs import nightly_job
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import default_sensor_status, nightly_run_config
 
-DEFAULT_QUIET_SECONDS = 300
 #: How often the daemon looks at the landing area.
 LANDING_SENSOR_INTERVAL_SECONDS = 60
 MAX_ERROR_CHARS = 800
-
-
-def quiet_seconds(env: dict[str, str] | None = None) -> int:
-    env = dict(os.environ if env is None else env)
-    text = env.get("CRM_LANDING_QUIET_SECONDS", "").strip()
-    return int(text) if text else DEFAULT_QUIET_SECONDS
 
 
 @dataclass(frozen=True)
@@ -50,16 +43,16 @@ class LandingSnapshot:
 
 
 def landing_snapshot(landing_dir: Path) -> LandingSnapshot:
-    """Fingerprint of every file in the feed folders (hidden files such as .part excluded)."""
+    """Fingerprint of every file in the feed folders (hidden files such as .part excluded).
+    Symbolic links are not followed: a link counts as itself (the loader refuses it)."""
     digest = hashlib.sha256()
     count = 0
     newest: float | None = None
     for feed in FEED_NAMES:
         folder = landing_dir / feed
-        if not folder.is_dir():
+        if not (folder.is_symlink() or folder.is_dir()):
             continue
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            stat = path.stat()
+        for path, stat in entries(folder):
             # A hidden file still being written counts for "still changing", not for the set.
             newest = stat.st_mtime if newest is None else max(newest, stat.st_mtime)
             if path.name.startswith("."):

@@ -2,6 +2,10 @@
 
 For every file of a feed folder (``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, ``.parquet``):
 
+0. A symbolic link is refused unread (never followed); a file that is not complete yet (see
+   ``landing_area``: changed within the quiet period, or without its ``.done`` marker in a
+   folder that uses markers) is reported as ``waiting`` and left for a later run (no ledger
+   entry).
 1. The file's SHA-256 is looked up in the ledger: a file already seen (loaded or refused) is
    skipped, so re-landing a file changes nothing.
 2. A Parquet file whose columns all have plain types (strings, integers, decimals, booleans,
@@ -17,7 +21,11 @@ For every file of a feed folder (``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, `
 Either way each row is checked by the same rules (see ``checks``): a row with a problem goes to
 ``raw._rejects`` (file, line, first bad column, every reason, the row as JSON), the others are
 appended to ``raw.<feed>`` with load metadata. Loaded + rejected = rows in the file; both paths
-load the same rows and reject the same rows for the same reasons.
+load the same rows and reject the same rows for the same reasons. A file with more than the
+critical share of its rows rejected (``reject_share``) is refused as a whole on either path.
+
+Messages (ledger, reports) never quote a data value: a header is named only when it looks like
+one (``reading.describe_header``). Load times are Asia/Tokyo shop time (``shop_now``).
 
 Each file is loaded in one transaction together with its ledger entry: a crash leaves no half
 file behind.
@@ -26,6 +34,7 @@ file behind.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,12 +44,14 @@ import duckdb
 
 from crm.contract import ACCEPTED_SUFFIXES, FEEDS, Feed
 from crm.loading.checks import json_object, row_checks, text_cell
+from crm.loading.landing_area import SYMLINK_MESSAGE, FeedFolder, feed_folder, quiet_seconds
 from crm.loading.parquet_fast import (
     NATIVE_READ_ERRORS,
     NativePlan,
     duckdb_reads_as_planned,
     load_native,
     native_plan,
+    reject_all_native,
 )
 from crm.loading.parsing import quote_identifier, quote_literal
 from crm.loading.reading import (
@@ -48,10 +59,13 @@ from crm.loading.reading import (
     PROBLEM_COLUMN,
     FileRefused,
     ReadResult,
+    describe_header,
     is_parquet,
     read_batches,
 )
+from crm.loading.reject_share import RejectShares
 from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema, raw_table
+from crm.settings import shop_now
 
 STAGE = "_landing_stage"
 TYPED = "_landing_typed"
@@ -70,7 +84,7 @@ class LandingError(RuntimeError):
 class FileLoadReport:
     feed: str
     source_file: str
-    status: str  # loaded | refused | already_loaded
+    status: str  # loaded | refused | already_loaded | waiting (not complete yet: not loaded)
     rows_in_file: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -104,15 +118,10 @@ class FeedLoadReport:
 
 
 def landing_files(folder: Path) -> tuple[list[Path], list[Path]]:
-    """The accepted files under a feed folder (sorted by path) and the ignored ones."""
-    accepted: list[Path] = []
-    ignored: list[Path] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.name.startswith("."):
-            continue
-        target = accepted if path.name.lower().endswith(ACCEPTED_SUFFIXES) else ignored
-        target.append(path)
-    return accepted, ignored
+    """The accepted files under a feed folder (sorted by path) and the ignored ones (symbolic
+    links are neither: see ``landing_area.feed_folder``)."""
+    listing = feed_folder(folder)
+    return listing.accepted, listing.ignored
 
 
 def sha256_of(path: Path) -> str:
@@ -123,50 +132,102 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_feed(conn: duckdb.DuckDBPyConnection, landing_dir: Path, feed_name: str) -> FeedLoadReport:
+def load_feed(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    feed_name: str,
+    shares: RejectShares | None = None,
+) -> FeedLoadReport:
+    """Load the complete, not yet seen files of a feed folder. ``shares``: the reject-share
+    thresholds (default: the dbt vars of ``dbt_project.yml``)."""
     feed = FEEDS[feed_name]
+    shares = shares or RejectShares.from_dbt_project()
     ensure_raw_schema(conn)
     folder = landing_dir / feed.name
-    report = FeedLoadReport(feed=feed.name, folder=str(folder), present=folder.is_dir())
-    if not folder.is_dir():
+    linked = folder.is_symlink()
+    report = FeedLoadReport(feed=feed.name, folder=str(folder), present=linked or folder.is_dir())
+    if not report.present:
         if feed.required:
             raise LandingError(
                 f"the required feed {feed.name!r} is missing: no folder {folder} "
                 f"(CRM_LANDING_DIR={landing_dir})"
             )
         return report
-    files, ignored = landing_files(folder)
-    report.ignored_files = [str(p.relative_to(landing_dir)) for p in ignored]
-    if feed.required and not files:
+    listing = feed_folder(folder)
+    report.ignored_files = [str(p.relative_to(landing_dir)) for p in listing.ignored]
+    for link in listing.links:
+        report.files.append(refuse_link(conn, landing_dir, feed, link))
+    if feed.required and not listing.accepted:
         raise LandingError(
             f"the required feed {feed.name!r} has no files in {folder} "
             f"(accepted: {', '.join(ACCEPTED_SUFFIXES)})"
+            + (f"; the folder is {SYMLINK_MESSAGE}" if linked else "")
         )
-    for path in files:
-        report.files.append(load_file(conn, landing_dir, feed, path))
+    quiet = quiet_seconds()
+    for path in listing.accepted:
+        report.files.append(load_file(conn, landing_dir, feed, path, shares, listing, quiet))
     return report
 
 
-def load_file(
+def link_checksum(source: str, path: Path) -> str:
+    """The ledger checksum of a symbolic link: its own path and text, never its target's bytes."""
+    return hashlib.sha256(f"symlink:{source}\0{os.readlink(path)}".encode()).hexdigest()
+
+
+def refuse_link(
     conn: duckdb.DuckDBPyConnection, landing_dir: Path, feed: Feed, path: Path
 ) -> FileLoadReport:
+    """Refuse a symbolic link unread: one ledger entry (no rows), recorded once."""
     source = path.relative_to(landing_dir).as_posix()
-    checksum = sha256_of(path)
+    checksum = link_checksum(source, path)
+    seen = _seen(conn, feed, checksum)
+    if seen:
+        return FileLoadReport(feed.name, source, "already_loaded", message=f"same link as {seen}")
+
+    def write(load_id: int, now: datetime) -> _Outcome:
+        _reject_whole_file(conn, feed, source, load_id, now, SYMLINK_MESSAGE, 0)
+        return _Outcome("refused", 0, 0, 0, SYMLINK_MESSAGE)
+
+    return _record_in_ledger(conn, feed, path, source, checksum, "", "", write)
+
+
+def _seen(conn: duckdb.DuckDBPyConnection, feed: Feed, checksum: str) -> str | None:
     seen = conn.execute(
         f"select source_file from {LEDGER_TABLE} where feed = ? and file_sha256 = ?",
         [feed.name, checksum],
     ).fetchone()
+    return str(seen[0]) if seen else None
+
+
+def load_file(
+    conn: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    feed: Feed,
+    path: Path,
+    shares: RejectShares | None = None,
+    listing: FeedFolder | None = None,
+    quiet: int | None = None,
+) -> FileLoadReport:
+    """Load one regular file of a feed folder (``listing``: the folder, for its markers)."""
+    source = path.relative_to(landing_dir).as_posix()
+    shares = shares or RejectShares.from_dbt_project()
+    listing = listing or feed_folder(landing_dir / feed.name)
+    waiting = listing.waiting_reason(path, quiet_seconds() if quiet is None else quiet)
+    if waiting:
+        return FileLoadReport(feed.name, source, "waiting", message=waiting)
+    checksum = sha256_of(path)
+    seen = _seen(conn, feed, checksum)
     if seen:
         return FileLoadReport(
-            feed.name, source, "already_loaded", message=f"same content as {seen[0]}"
+            feed.name, source, "already_loaded", message=f"same content as {seen}"
         )
     plan = native_plan(path, feed) if is_parquet(path) else None
     if plan is not None and duckdb_reads_as_planned(conn, plan):
         try:
-            return _load_natively(conn, feed, path, source, checksum, plan)
+            return _load_natively(conn, feed, path, source, checksum, plan, shares)
         except NATIVE_READ_ERRORS:
             pass  # damaged past its footer: the row-parse path keeps what it can read, refuses it
-    return _load_by_row_parse(conn, feed, path, source, checksum)
+    return _load_by_row_parse(conn, feed, path, source, checksum, shares)
 
 
 @dataclass(frozen=True)
@@ -189,7 +250,7 @@ def _record_in_ledger(
     write: Callable[[int, datetime], _Outcome],
 ) -> FileLoadReport:
     """Run ``write(load_id, now)`` and record its outcome in the ledger, in one transaction."""
-    now = datetime.now()
+    now = shop_now()
     conn.execute("begin transaction")
     try:
         load_id = conn.execute(
@@ -203,7 +264,7 @@ def _record_in_ledger(
                 feed.name,
                 source,
                 checksum,
-                path.stat().st_size,
+                path.lstat().st_size if path.is_symlink() else path.stat().st_size,
                 encoding,
                 outcome.rows_in_file,
                 outcome.loaded,
@@ -237,16 +298,26 @@ def _load_natively(
     source: str,
     checksum: str,
     plan: NativePlan,
+    shares: RejectShares,
 ) -> FileLoadReport:
     def write(load_id: int, now: datetime) -> _Outcome:
         loaded, rejected = load_native(conn, plan, feed, source, load_id, now)
+        if shares.above_critical(rejected, plan.num_rows):
+            refusal = shares.refusal(rejected, plan.num_rows)
+            reject_all_native(conn, plan, feed, source, load_id, now, f"file refused: {refusal}")
+            return _Outcome("refused", plan.num_rows, 0, plan.num_rows, refusal)
         return _Outcome("loaded", plan.num_rows, loaded, rejected)
 
     return _record_in_ledger(conn, feed, path, source, checksum, "parquet", NATIVE, write)
 
 
 def _load_by_row_parse(
-    conn: duckdb.DuckDBPyConnection, feed: Feed, path: Path, source: str, checksum: str
+    conn: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    path: Path,
+    source: str,
+    checksum: str,
+    shares: RejectShares,
 ) -> FileLoadReport:
     info = ReadResult()
     refusal = ""
@@ -262,7 +333,7 @@ def _load_by_row_parse(
             if missing:
                 refusal = (
                     f"missing required column(s) {', '.join(missing)}; "
-                    f"the header has {', '.join(info.header)}"
+                    f"{describe_header(info.header)}"
                 )
 
         def write(load_id: int, now: datetime) -> _Outcome:
@@ -271,7 +342,12 @@ def _load_by_row_parse(
                     conn, feed, source, load_id, now, refusal, rows_in_file
                 )
                 return _Outcome("refused", rows_in_file, 0, rejected, refusal)
-            loaded, rejected = _insert_typed(conn, feed, source, load_id, now, info.header)
+            total, rejected = _type_rows(conn, feed, info.header)
+            if shares.above_critical(rejected, total):
+                share_refusal = shares.refusal(rejected, total)
+                _reject_typed_file(conn, feed, source, load_id, now, share_refusal, info.header)
+                return _Outcome("refused", rows_in_file, 0, rows_in_file, share_refusal)
+            loaded = _insert_typed(conn, feed, source, load_id, now, info.header)
             return _Outcome("loaded", rows_in_file, loaded, rejected)
 
         return _record_in_ledger(
@@ -338,14 +414,30 @@ def _reject_whole_file(
     return rows_in_file
 
 
-def _insert_typed(
+def _reject_typed_file(
     conn: duckdb.DuckDBPyConnection,
     feed: Feed,
     source: str,
     load_id: int,
     now: datetime,
+    reason: str,
     header: list[str],
-) -> tuple[int, int]:
+) -> None:
+    """Every typed row to the rejects table with ``file refused: <reason>``; a row with its own
+    problem keeps its first bad column and its reasons after the file's."""
+    conn.execute(
+        f"""
+        insert into {REJECTS_TABLE}
+        select ?, ?, ?, t._source_line, t._first_column,
+               ? || coalesce('; ' || t._reasons, ''), {_record_json(header, "s.")}, ?
+        from {TYPED} as t join {STAGE} as s on s.{LINE} = t._source_line
+        """,
+        [load_id, feed.name, source, f"file refused: {reason}", now],
+    )
+
+
+def _type_rows(conn: duckdb.DuckDBPyConnection, feed: Feed, header: list[str]) -> tuple[int, int]:
+    """Type and check the staged rows into ``TYPED``; returns (rows, rejected rows)."""
     cells = {
         c.name: text_cell(c.type, quote_identifier(c.name))
         for c in feed.columns
@@ -365,6 +457,22 @@ def _insert_typed(
         from {STAGE}
         """
     )
+    rejected = int(
+        conn.execute(f"select count(*) from {TYPED} where _reasons is not null").fetchone()[0]  # type: ignore[index]
+    )
+    return _count(conn, TYPED), rejected
+
+
+def _insert_typed(
+    conn: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    source: str,
+    load_id: int,
+    now: datetime,
+    header: list[str],
+) -> int:
+    """Append the good typed rows to ``raw.<feed>`` and the bad ones to the rejects table;
+    returns the rows loaded."""
     contract_columns = ", ".join(quote_identifier(c.name) for c in feed.columns)
     conn.execute(
         f"""
@@ -385,8 +493,6 @@ def _insert_typed(
         """,
         [load_id, feed.name, source, now],
     )
-    rejected = int(
-        conn.execute(f"select count(*) from {TYPED} where _reasons is not null").fetchone()[0]  # type: ignore[index]
+    return int(
+        conn.execute(f"select count(*) from {TYPED} where _reasons is null").fetchone()[0]  # type: ignore[index]
     )
-    total = _count(conn, TYPED)
-    return total - rejected, rejected

@@ -182,6 +182,35 @@ def load_native(
     return loaded, rejected
 
 
+def reject_all_native(
+    conn: duckdb.DuckDBPyConnection,
+    plan: NativePlan,
+    feed: Feed,
+    source: str,
+    load_id: int,
+    now: datetime,
+    reason: str,
+) -> None:
+    """Undo ``load_native`` for ``load_id`` (same transaction) and put every row of the file in
+    the rejects table with ``reason``; a row with its own problem keeps its first bad column and
+    its reasons after ``reason`` (as the row-parse path does)."""
+    by_name = {c.name: c for c in plan.columns}
+    cells = {c.name: _cell(c, by_name[c.name]) for c in feed.columns if c.name in by_name}
+    checks = row_checks(feed, cells)
+    record = json_object([(c.name, c.text) for c in plan.columns])
+    conn.execute(f"delete from {raw_table(feed)} where _load_id = ?", [load_id])
+    conn.execute(f"delete from {REJECTS_TABLE} where load_id = ?", [load_id])
+    conn.execute(
+        f"""
+        insert into {REJECTS_TABLE}
+        select ?, ?, ?, {ROW_NUMBER} + 1, {checks.first_column},
+               ? || coalesce('; ' || {checks.reasons}, ''), {record}, ?
+        from {plan.scan}
+        """,
+        [load_id, feed.name, source, reason, now],
+    )
+
+
 def _cell(column: Column, source: SourceColumn) -> Cell:
     if source.kind == "string":
         return text_cell(column.type, source.ref)

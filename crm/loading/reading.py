@@ -21,6 +21,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,11 @@ LINE_COLUMN = " _source_line"
 PROBLEM_COLUMN = " _read_problem"
 TEXT_ENCODINGS = ("utf-8", "cp932")
 BAD_BYTES = "bytes that are neither UTF-8 nor CP932 (or NUL bytes)"
+CUT_SHORT = "the last line has no line end: the file may have been cut short while it was written"
+#: A header name shown in a message (ledger, logs, alerts) must look like a column name: a first
+#: row of data (an email, a name) is never repeated there.
+HEADER_NAME = re.compile(r"[a-z_][a-z0-9_ ]{0,63}")
+NOT_A_HEADER = "the first row does not look like a header (is the header row missing?)"
 
 csv.field_size_limit(1 << 24)
 
@@ -53,6 +59,22 @@ class ReadResult:
     header: list[str] = field(default_factory=list)
     #: Why the whole file must be refused although (some of) its rows could be read; "" if not.
     refusal: str = ""
+    #: The number of the file's last line when it has no line end (0: it has one, or the file
+    #: has a single line): the record holding it is rejected.
+    unterminated_line: int = 0
+
+
+def header_looks_like_names(header: list[str]) -> bool:
+    """True when every header name looks like a column name, so messages may show them."""
+    return all(HEADER_NAME.fullmatch(name) and "@" not in name for name in header)
+
+
+def describe_header(header: list[str]) -> str:
+    """The header for a message: its names when they all look like column names, else only
+    that the first row is not a header and how many columns it has (never a data value)."""
+    if header_looks_like_names(header):
+        return f"the header has {', '.join(header)}"
+    return f"{NOT_A_HEADER}; {len(header)} columns"
 
 
 def is_gzip(path: Path) -> bool:
@@ -117,6 +139,8 @@ def _physical_lines(raw: io.BufferedIOBase, info: ReadResult) -> Iterator[bytes]
         for piece in raw:
             for line in piece.splitlines(keepends=True):  # bytes: splits at \n, \r\n, \r only
                 number += 1
+                if number > 1 and not line.endswith((b"\n", b"\r")) and line.strip():
+                    info.unterminated_line = number  # only the very last line can lack one
                 yield line
     except (OSError, EOFError, zlib.error) as exc:
         info.refusal = (
@@ -174,7 +198,7 @@ def read_csv_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
                     f"the header row has {BAD_BYTES}; is the file UTF-16 or another encoding? "
                     "accepted encodings are UTF-8 and CP932 (Shift_JIS)"
                 )
-            yield from _batches(reader, info.header, bad_lines)
+            yield from _batches(reader, info, bad_lines)
     except (OSError, EOFError, zlib.error) as exc:
         raise FileRefused(f"the file is damaged and cannot be read to its end: {exc}") from exc
     except csv.Error as exc:
@@ -183,15 +207,21 @@ def read_csv_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
 
 def _usable_header(header: list[str], info: ReadResult) -> list[str]:
     """The header, or when a name is blank or repeated (the file is then refused: set in
-    ``info.refusal``) unique stand-in names, so that the rows can still be read and kept."""
+    ``info.refusal``) unique stand-in names, so that the rows can still be read and kept.
+    A refusal names a header name only when the header looks like one (``describe_header``)."""
     seen: set[str] = set()
     names: list[str] = []
+    shown = header_looks_like_names([name for name in header if name])
     for position, name in enumerate(header, start=1):
         problem = ""
         if not name:
             problem = f"header column {position} has no name"
         elif name in seen:
-            problem = f"header names column {name!r} twice"
+            problem = (
+                f"header names column {name!r} twice"
+                if shown
+                else f"header column {position} repeats an earlier name; {NOT_A_HEADER}"
+            )
         if problem:
             info.refusal = info.refusal or problem
             name = f"column {position}: {name}"
@@ -201,8 +231,9 @@ def _usable_header(header: list[str], info: ReadResult) -> list[str]:
 
 
 def _batches(
-    reader: Iterator[list[str]], header: list[str], bad_lines: set[int]
+    reader: Iterator[list[str]], info: ReadResult, bad_lines: set[int]
 ) -> Iterator[pa.Table]:
+    header = info.header
     width = len(header)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     lines: list[int] = []
@@ -223,6 +254,8 @@ def _batches(
                     f" (the record runs from line {start} to line {end}:"
                     " is a quoted field not closed?)"
                 )
+        if start <= info.unterminated_line <= end:
+            problem = CUT_SHORT if problem is None else f"{CUT_SHORT}; {problem}"
         values = row if len(row) == width else (row + [""] * width)[:width]
         for column, value in zip(columns, values, strict=True):
             column.append(value)

@@ -6,6 +6,10 @@ holding the same files. It snapshots every raw table, lands the case's file in i
 and loads that feed again, then snapshots again, leaving out the rows of the case's file. The
 two snapshots must be equal: a bad file may add its own rows, ledger entry and rejects, and
 nothing else.
+
+The corpus shows the row rules: its tiny files would mostly be refused as a whole for their
+share of rejected rows (``landing_reject_share_critical``), so it loads with ``ROW_RULES_ONLY``
+(the thresholds are tested in tests/python/test_landing_safety.py).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import duckdb
 from crm.contract import FEEDS
 from crm.loading.loader import FileLoadReport, load_feed
 from crm.loading.parsing import quote_identifier, quote_literal
+from crm.loading.reject_share import ROW_RULES_ONLY
 from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, raw_table
 
 CORPUS = Path(__file__).resolve().parent
@@ -89,7 +94,9 @@ def baseline_warehouse(path: Path, landing: Path) -> Path:
     """A warehouse file at ``path`` with every baseline file loaded (a template to copy)."""
     baseline_landing(landing)
     with duckdb.connect(str(path)) as conn:
-        rejected = {feed: load_feed(conn, landing, feed).rows_rejected for feed in FEEDS}
+        rejected = {
+            feed: load_feed(conn, landing, feed, ROW_RULES_ONLY).rows_rejected for feed in FEEDS
+        }
     assert rejected == {feed: BASELINE_REJECTS.get(feed, 0) for feed in FEEDS}
     return path
 
@@ -122,7 +129,7 @@ def run_case(conn: duckdb.DuckDBPyConnection, landing: Path, case: Case) -> Case
     baseline_landing(landing)
     before = snapshot(conn, case.source_file)
     shutil.copyfile(case.path, landing / case.feed / case.file)
-    reports = load_feed(conn, landing, case.feed).files
+    reports = load_feed(conn, landing, case.feed, ROW_RULES_ONLY).files
     (report,) = [r for r in reports if r.source_file == case.source_file]
     return CaseRun(case, report, before, snapshot(conn, case.source_file))
 

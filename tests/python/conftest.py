@@ -20,6 +20,8 @@ from crm.settings import PROJECT_DIR, Settings
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 # The dbt docs site step (~35 s) runs only in the session's shared shop, which tests it.
 os.environ["CRM_DOCS_SITE"] = "0"
+# Tests generate landing files and load them at once: no quiet period (tests of it set their own).
+os.environ["CRM_LANDING_QUIET_SECONDS"] = "0"
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DATA = REPO / "tests" / "data"

@@ -17,9 +17,17 @@ from crm.contract import FEEDS
 from crm.loading import loader
 from crm.loading.loader import LandingError, load_feed
 from crm.loading.parquet_fast import load_native
+from crm.loading.reject_share import ROW_RULES_ONLY, RejectShares
 from tests.python.conftest import write_feed_file
 
 ORDERS_HEADER = "order_id,customer_id,ordered_at,total_amount,status,is_subscription\n"
+
+
+@pytest.fixture(autouse=True)
+def row_rules_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests look at single row rules in tiny files: the reject-share thresholds, which
+    would refuse such files as a whole, are tested in test_landing_safety.py."""
+    monkeypatch.setattr(RejectShares, "from_dbt_project", classmethod(lambda cls: ROW_RULES_ONLY))
 
 
 def rows(conn: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
