@@ -117,3 +117,17 @@ def duckdb_config(warehouse_path: Path | None = None) -> dict[str, str]:
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
     return config
+
+
+#: Every file a run writes holds or may hold personal data: owner read/write, group read,
+#: nobody else (files 0640, folders 0750 or tighter).
+PRIVATE_UMASK = 0o027
+
+
+def apply_private_umask() -> int:
+    """Make the process umask at least ``PRIVATE_UMASK`` (bits already masked stay masked), so
+    every file and folder the run creates (database, WAL, spill folder, exports, reports, logs)
+    is 0640/0750 or tighter whatever the server's umask; returns the previous umask."""
+    previous = os.umask(PRIVATE_UMASK)
+    os.umask(previous | PRIVATE_UMASK)
+    return previous
