@@ -39,6 +39,9 @@ class Column:
     minimum: int | None = None
     exclusive_minimum: bool = False
     description: str = ""
+    #: Personal data (a contact, a name, an address, a birth date): never shown in a log, an
+    #: alert or a quality report (samples are masked), never published.
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,19 +204,19 @@ FEEDS: dict[str, Feed] = {
             columns=(
                 Column("customer_id", required=True),
                 Column("registered_at", "timestamp", required=True),
-                Column("email"),
-                Column("phone"),
-                Column("family_name"),
-                Column("given_name"),
-                Column("family_name_kana"),
-                Column("given_name_kana"),
+                Column("email", personal=True),
+                Column("phone", personal=True),
+                Column("family_name", personal=True),
+                Column("given_name", personal=True),
+                Column("family_name_kana", personal=True),
+                Column("given_name_kana", personal=True),
                 Column("gender", allowed=GENDERS, default="unknown"),
-                Column("birth_date", "date"),
-                Column("postal_code"),
+                Column("birth_date", "date", personal=True),
+                Column("postal_code", personal=True),
                 Column("prefecture"),
-                Column("city"),
-                Column("address_line1"),
-                Column("address_line2"),
+                Column("city", personal=True),
+                Column("address_line1", personal=True),
+                Column("address_line2", personal=True),
                 Column("member_rank"),
                 Column("email_opt_in", "bool"),
                 Column("sms_opt_in", "bool"),
@@ -241,6 +244,7 @@ FEEDS: dict[str, Feed] = {
                     "address",
                     required=True,
                     description="Email, phone, postal address or customer_id: whoever it names.",
+                    personal=True,
                 ),
                 Column("suppressed_at", "timestamp", required=True),
                 Column("reason", description="Free text, kept as delivered (e.g. unsubscribe)."),

@@ -123,3 +123,17 @@ def shop_now() -> datetime:
     """The current time in the shop's zone (Asia/Tokyo) as a naive timestamp: the load times
     of the raw layer (``_loaded_at``, the ledger's ``loaded_at``, ``rejected_at``)."""
     return datetime.now(TOKYO).replace(tzinfo=None)
+
+
+#: Every file a run writes holds or may hold personal data: owner read/write, group read,
+#: nobody else (files 0640, folders 0750 or tighter).
+PRIVATE_UMASK = 0o027
+
+
+def apply_private_umask() -> int:
+    """Make the process umask at least ``PRIVATE_UMASK`` (bits already masked stay masked), so
+    every file and folder the run creates (database, WAL, spill folder, exports, reports, logs)
+    is 0640/0750 or tighter whatever the server's umask; returns the previous umask."""
+    previous = os.umask(PRIVATE_UMASK)
+    os.umask(previous | PRIVATE_UMASK)
+    return previous

@@ -3,7 +3,9 @@
 Every alert is appended as one block of text to the alert log (``CRM_ALERT_LOG``, default
 ``alerts.log`` beside the warehouse file) and, when ``CRM_ALERT_WEBHOOK_URL`` is set, posted
 there as JSON (``{"text": ..., "alert": {...}}``, the shape Slack and Teams incoming webhooks
-accept). Sending never raises: a webhook that cannot be reached is noted in the log.
+accept). Sending never raises: a webhook that cannot be reached is noted in the log. The log is
+kept 0640 (an older, looser one is tightened); an alert names checks, files and counts, never a
+data row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
+from crm.file_modes import PRIVATE_FILE_MODE, restrict
 from crm.settings import TOKYO, Settings
 
 WEBHOOK_TIMEOUT_SECONDS = 5
@@ -65,6 +68,7 @@ def send_alert(alert: Alert, settings: Settings, env: dict[str, str] | None = No
         if problem:
             block += f"  (webhook not reached: {problem})\n"
     with path.open("a", encoding="utf-8") as log:
+        restrict(path, PRIVATE_FILE_MODE)  # an older log may be 0644: 0640 before anything is added
         log.write(block)
     return path
 

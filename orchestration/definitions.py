@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from crm.settings import Settings
+from crm.settings import Settings, apply_private_umask
 from orchestration.assets.consent import consent_held_back
 from orchestration.assets.exports import export_assets
 from orchestration.assets.landing import load_assets
@@ -19,6 +19,7 @@ from orchestration.sensors import landing_files_sensor, run_failure_alert
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    apply_private_umask()  # `make ui`, the daemon and their step processes write run files too
     return dg.Definitions(
         assets=[
             *load_assets,

@@ -37,7 +37,7 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
-from crm.settings import PROJECT_DIR, TOKYO, Settings
+from crm.settings import PROJECT_DIR, TOKYO, Settings, apply_private_umask
 from orchestration.resources import (
     WAREHOUSE_POOL,
     WarehouseResource,
@@ -273,6 +273,7 @@ def dbt_docs_site(
 
 
 def main() -> int:
+    apply_private_umask()  # the docs site describes the warehouse: 0640 like every run file
     settings = Settings.from_env()
     warehouse = WarehouseResource.from_settings(settings)
     print(f"Generating the dbt docs site for {settings.build_path} ...", flush=True)

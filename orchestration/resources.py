@@ -13,14 +13,15 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
-from crm.settings import Settings, duckdb_config
+from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
+from crm.settings import Settings, apply_private_umask, duckdb_config, duckdb_temp_dir
 from orchestration.dbt_project import dbt_project
 
 #: Every asset, check and dbt step that writes the warehouse runs in this pool. DuckDB allows one
 #: writing process per file, so `dagster.yaml` limits the pool to one step at a time.
 WAREHOUSE_POOL = "warehouse"
 #: The build database holds personal data: owner read/write, group read, nobody else.
-BUILD_FILE_MODE = 0o640
+BUILD_FILE_MODE = PRIVATE_FILE_MODE
 
 #: Retries for the load and export steps: transient trouble (the warehouse file locked by
 #: another writer, a landing file still being replaced, a full temp disk) often clears within
@@ -64,10 +65,12 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         path = Path(self.build_path)
+        if not read_only:
+            apply_private_umask()  # the WAL and spill files DuckDB creates: 0640, folders 0750
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = duckdb.connect(str(path), read_only=read_only, config=duckdb_config(path))
         if not read_only:
-            path.chmod(BUILD_FILE_MODE)  # it holds personal data (raw members, export contacts)
+            restrict_build_files(path)  # they hold personal data (raw members, export contacts)
         conn.execute("set enable_progress_bar = false")
         try:
             yield conn
@@ -83,6 +86,16 @@ class WarehouseResource(dg.ConfigurableResource):
             "CRM_EXPORT_DIR": self.export_dir,
             "CRM_AS_OF_DATE": self.as_of_date,
         }
+
+
+def restrict_build_files(build_path: Path) -> None:
+    """The build database, its WAL and its default spill folder (``<build>.tmp``, not a folder
+    named by CRM_DUCKDB_TEMP_DIR, which may be shared) as a looser umask may have left them."""
+    restrict(build_path, BUILD_FILE_MODE)
+    restrict(build_path.with_name(build_path.name + ".wal"), BUILD_FILE_MODE)
+    spill = duckdb_temp_dir(build_path)
+    if spill == build_path.with_name(build_path.name + ".tmp"):
+        restrict(spill, PRIVATE_DIR_MODE)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -16,7 +16,7 @@ from contextlib import nullcontext
 import dagster as dg
 
 from crm.loading.landing_area import quiet_seconds
-from crm.settings import Settings, SettingsError
+from crm.settings import Settings, SettingsError, apply_private_umask
 
 DEMO_CUSTOMERS = 3000
 DEMO_DAYS = 730
@@ -59,6 +59,7 @@ def run_nightly(
 
     A given ``instance`` is left open for the caller (e.g. to read the run's event log).
     """
+    apply_private_umask()  # every file the run writes: 0640, every folder 0750 (or tighter)
     from orchestration.definitions import build_definitions
     from orchestration.docs_site import DOCS_GROUP
     from orchestration.resources import WarehouseResource, apply_dbt_environment

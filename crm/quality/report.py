@@ -2,6 +2,7 @@
 
 ``<quality_dir>/<as-of date>/index.html``: every suite of the night, each expectation with its
 severity, outcome and statistics. ``<quality_dir>/index.html``: the nights, newest first.
+Sample values of personal columns are masked; pages are 0640 in folders 0750.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import json
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
+from crm.personal_data import mask_statistics
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Hiragino Sans","Noto Sans JP",sans-serif;margin:2rem;
@@ -23,6 +27,13 @@ th{background:#f6f8fa}.pass{color:#1a7f37}.fail{color:#cf222e;font-weight:600}
 border:1px solid currentColor}
 code{font-size:.8rem;background:#f6f8fa;padding:0 .2rem}
 """
+
+
+def _write_private(page: Path, html: str) -> None:
+    """Write a page 0640 in folders 0750 (an older, looser page or folder is tightened)."""
+    restrict(page.parent, PRIVATE_DIR_MODE)
+    page.write_text(html, encoding="utf-8")
+    restrict(page, PRIVATE_FILE_MODE)
 
 
 def _page(title: str, body: str) -> str:
@@ -68,7 +79,7 @@ def _suite_section(data: dict[str, Any]) -> str:
         f'<td><span class="badge">{escape(r["severity"])}</span></td>'
         f"<td>{_outcome(r)}</td>"
         f"<td>{escape(r['frame'])}</td>"
-        f"<td>{_stats(r['statistics'])}"
+        f"<td>{_stats(mask_statistics(r['statistics'], r.get('kwargs') or {}))}"
         + (f'<br><span class="fail">{escape(r["exception"])}</span>' if r["exception"] else "")
         + "</td></tr>"
         for r in data["results"]
@@ -113,11 +124,11 @@ def write_night_report(quality_dir: Path, as_of_date: str) -> Path:
         'warnings never block. <a href="../index.html">All nights</a></p>'
     )
     page = folder / "index.html"
-    page.write_text(
+    _write_private(
+        page,
         _page(
             f"CRM warehouse quality — {as_of_date}", summary + "".join(map(_suite_section, results))
         ),
-        encoding="utf-8",
     )
     write_index(quality_dir)
     return page
@@ -142,12 +153,12 @@ def write_index(quality_dir: Path) -> Path:
             f"<td>{outcome}</td><td>{warnings}</td><td>{len(results)}</td><td>{checks}</td></tr>"
         )
     index = quality_dir / "index.html"
-    index.write_text(
+    _write_private(
+        index,
         _page(
             "CRM warehouse quality — nights",
             "<table><tr><th>as of</th><th>critical</th><th>warnings</th><th>suites</th>"
             f"<th>expectations</th></tr>{''.join(rows)}</table>",
         ),
-        encoding="utf-8",
     )
     return index

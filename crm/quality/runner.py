@@ -51,6 +51,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
+from crm.personal_data import mask_statistics
 from crm.quality.suites.marts import SHARES_HISTORY
 from crm.quality.suites.spec import CHUNKABLE_TYPES, Expectation, Suite
 from crm.settings import TOKYO, duckdb_config
@@ -392,6 +394,7 @@ def validate_frame(frame: pd.DataFrame, expectations: list[Expectation]) -> list
         stats = {k: raw["result"][k] for k in STATISTICS if k in (raw.get("result") or {})}
         if "partial_unexpected_list" in stats:
             stats["partial_unexpected_list"] = stats["partial_unexpected_list"][:PARTIAL_LIMIT]
+        stats = mask_statistics(_jsonable(stats), _jsonable(spec.kwargs))  # before it is kept
         info = raw.get("exception_info") or {}
         exception = info.get("exception_message") if info.get("raised_exception") else None
         results.append(
@@ -404,7 +407,7 @@ def validate_frame(frame: pd.DataFrame, expectations: list[Expectation]) -> list
                 description=spec.description,
                 kwargs=_jsonable(spec.kwargs),
                 success=bool(raw["success"]) and exception is None,
-                statistics=_jsonable(stats),
+                statistics=stats,
                 exception=exception,
             )
         )
@@ -577,6 +580,18 @@ def run_suite(
     )
 
 
+def mask_result(result: SuiteResult) -> SuiteResult:
+    """The result with every sample value of a personal column masked (see
+    :func:`crm.personal_data.mask_statistics`; already done as each expectation is validated,
+    done again here so that a result built elsewhere is never written unmasked)."""
+    return replace(
+        result,
+        results=[
+            replace(r, statistics=mask_statistics(r.statistics, r.kwargs)) for r in result.results
+        ],
+    )
+
+
 def quality_dir_for(build_path: Path) -> Path:
     """Where validation results and the HTML summaries are kept: ``quality/`` beside the
     warehouse file (``data/quality/`` by default)."""
@@ -584,14 +599,19 @@ def quality_dir_for(build_path: Path) -> Path:
 
 
 def write_result(result: SuiteResult, quality_dir: Path) -> Path:
-    """``<quality_dir>/<as-of date>/<suite>.json``, written aside and renamed into place."""
+    """``<quality_dir>/<as-of date>/<suite>.json``, written aside and renamed into place (0640
+    in folders 0750; sample values of personal columns masked)."""
     folder = quality_dir / result.as_of_date
     folder.mkdir(parents=True, exist_ok=True)
+    restrict(quality_dir, PRIVATE_DIR_MODE)
+    restrict(folder, PRIVATE_DIR_MODE)
     path = folder / f"{result.suite}.json"
     partial = path.with_suffix(".json.partial")
     partial.write_text(
-        json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        json.dumps(mask_result(result).to_dict(), ensure_ascii=False, indent=2, default=str),
+        encoding="utf-8",
     )
+    restrict(partial, PRIVATE_FILE_MODE)
     partial.replace(path)
     return path
 

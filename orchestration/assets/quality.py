@@ -19,6 +19,7 @@ import dagster as dg
 from dagster import AssetCheckExecutionContext
 from dagster_dbt import get_asset_key_for_model
 
+from crm.personal_data import mask_statistics
 from crm.quality.report import write_night_report
 from crm.quality.runner import (
     ExpectationResult,
@@ -81,11 +82,10 @@ def check_metadata(result: ExpectationResult, json_path: Path) -> dict[str, dg.M
     }
     for key in ("unexpected_count", "unexpected_percent", "missing_count", "observed_value"):
         if result.statistics.get(key) is not None:
-            metadata[key] = _value(result.statistics[key])
-    if result.statistics.get("partial_unexpected_list"):
-        metadata["unexpected_sample"] = dg.MetadataValue.json(
-            result.statistics["partial_unexpected_list"]
-        )
+            metadata[key] = _value(mask_statistics(result.statistics, result.kwargs)[key])
+    statistics = mask_statistics(result.statistics, result.kwargs)  # no personal sample
+    if statistics.get("partial_unexpected_list"):
+        metadata["unexpected_sample"] = dg.MetadataValue.json(statistics["partial_unexpected_list"])
     if result.exception:
         metadata["exception"] = dg.MetadataValue.text(result.exception)
     return metadata

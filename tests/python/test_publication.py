@@ -14,6 +14,7 @@ import pytest
 
 from crm.quality import publish
 from crm.quality.publish import publish_warehouse
+from orchestration.dbt_project import ensure_manifest
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +77,7 @@ def test_later_nights_copy_only_the_partitions_that_changed(shop, tmp_path: Path
             conn.execute(f"update {table} set assigned_as_of_date = term_start")
     published = tmp_path / "warehouse.duckdb"
 
-    first = publish_warehouse(build, published, as_of)
+    first = publish_warehouse(build, published, as_of, ensure_manifest())
     assert not first.incremental and first.partitions_copied == {}
     assert _every_table(published) == _every_table(build)
     with duckdb.connect(str(build), read_only=True) as conn:
@@ -92,7 +93,7 @@ def test_later_nights_copy_only_the_partitions_that_changed(shop, tmp_path: Path
     # partition tonight's run wrote is (the as-of date's)
     marked = _mark(published, old_month_end)
     assert marked > 0
-    again = publish_warehouse(build, published, as_of)
+    again = publish_warehouse(build, published, as_of, ensure_manifest())
     assert again.incremental
     assert _marked(published) == marked
     assert again.partitions_copied[HISTORY] >= 1
@@ -108,7 +109,7 @@ def test_later_nights_copy_only_the_partitions_that_changed(shop, tmp_path: Path
             f"(select min(customer_id) from {HISTORY} where snapshot_date = ?)",
             [other_month_end, other_month_end],
         )
-    third = publish_warehouse(build, published, as_of)
+    third = publish_warehouse(build, published, as_of, ensure_manifest())
     assert third.incremental
     with duckdb.connect(str(published), read_only=True) as conn:
         kept2 = conn.execute(
@@ -122,7 +123,7 @@ def test_later_nights_copy_only_the_partitions_that_changed(shop, tmp_path: Path
     # another build database: written afresh (no mark left)
     other_build = tmp_path / "other.build.duckdb"
     shutil.copy2(build, other_build)
-    fourth = publish_warehouse(other_build, published, as_of)
+    fourth = publish_warehouse(other_build, published, as_of, ensure_manifest())
     assert not fourth.incremental and _marked(published) == 0
     assert _every_table(published) == _every_table(other_build)
 
@@ -132,8 +133,8 @@ def test_a_file_mostly_free_space_is_written_afresh(shop, tmp_path: Path, monkey
     build = tmp_path / "warehouse.build.duckdb"
     shutil.copy2(settings.build_path, build)
     published = tmp_path / "warehouse.duckdb"
-    publish_warehouse(build, published, settings.as_of_date)
+    publish_warehouse(build, published, settings.as_of_date, ensure_manifest())
     monkeypatch.setattr(publish, "MAX_FREE_SHARE", -1.0)  # any free block is too many
-    again = publish_warehouse(build, published, settings.as_of_date)
+    again = publish_warehouse(build, published, settings.as_of_date, ensure_manifest())
     assert not again.incremental
     assert _every_table(published) == _every_table(build)
