@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
+from crm.ownership import Claim
 from crm.settings import Settings, duckdb_config
 from orchestration.dbt_project import dbt_project
 
@@ -39,6 +40,10 @@ class WarehouseResource(dg.ConfigurableResource):
     landing_dir: str
     export_dir: str
     as_of_date: str
+    #: CRM_SHOP_ID (empty: not set) and CRM_ADOPT_LANDING: who may load into this warehouse
+    #: (see crm.ownership).
+    shop_id: str = ""
+    adopt_landing: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -48,6 +53,8 @@ class WarehouseResource(dg.ConfigurableResource):
             landing_dir=str(settings.landing_dir),
             export_dir=str(settings.export_dir),
             as_of_date=settings.as_of_date.isoformat(),
+            shop_id=settings.shop_id or "",
+            adopt_landing=settings.adopt_landing,
         )
 
     def to_settings(self) -> Settings:
@@ -59,7 +66,13 @@ class WarehouseResource(dg.ConfigurableResource):
             as_of_date=date.fromisoformat(self.as_of_date),
             uses_demo_landing=False,
             build_override=Path(self.build_path),
+            shop_id=self.shop_id or None,
+            adopt_landing=self.adopt_landing,
         )
+
+    def claim(self) -> Claim:
+        """This run's claim on the warehouse (checked before loading, see crm.ownership)."""
+        return Claim(Path(self.landing_dir), self.shop_id or None, self.adopt_landing)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

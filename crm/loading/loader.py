@@ -52,6 +52,7 @@ from crm.loading.reading import (
     read_batches,
 )
 from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema, raw_table
+from crm.settings import shop_now
 
 STAGE = "_landing_stage"
 TYPED = "_landing_typed"
@@ -189,7 +190,7 @@ def _record_in_ledger(
     write: Callable[[int, datetime], _Outcome],
 ) -> FileLoadReport:
     """Run ``write(load_id, now)`` and record its outcome in the ledger, in one transaction."""
-    now = datetime.now()
+    now = shop_now()  # Tokyo time, as the business times it is compared with
     conn.execute("begin transaction")
     try:
         load_id = conn.execute(

@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from crm.settings import TOKYO, duckdb_config
+from crm.settings import duckdb_config, shop_now
 
 PUBLISHED_SCHEMAS = ("marts", "audiences", "reference")
 STORAGE_VERSION = "v1.4.0"
@@ -215,7 +215,7 @@ def publish_warehouse(build_path: Path, warehouse_path: Path, as_of: date) -> Pu
         conn.execute(
             "create or replace table pub.main._publication as select ? as as_of_date, "
             "? as published_at, ? as source_warehouse",
-            [as_of, datetime.now(TOKYO).replace(tzinfo=None), str(build_path)],
+            [as_of, shop_now(), str(build_path)],
         )
         conn.execute("checkpoint pub")
         conn.execute("detach pub")

@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext
 
 from crm.contract import FEEDS, Feed
 from crm.loading.loader import FeedLoadReport, LandingError, load_feed
+from crm.ownership import WarehouseOwnedElsewhere, claim_warehouse
 from orchestration.freshness import (
     NIGHTLY_LOAD_FRESHNESS,
     data_freshness_result,
@@ -61,8 +62,9 @@ def build_load_asset(feed: Feed) -> dg.AssetsDefinition:
     def load(context: AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         with warehouse.connect() as conn:
             try:
+                claim_warehouse(conn, warehouse.claim(), warehouse.build_path)  # one shop only
                 report = load_feed(conn, Path(warehouse.landing_dir), feed.name)
-            except LandingError as exc:  # a missing required feed: retrying will not help
+            except (LandingError, WarehouseOwnedElsewhere) as exc:  # retrying will not help
                 raise dg.Failure(str(exc), allow_retries=False) from exc
             freshness = data_freshness_result(conn, feed, date.fromisoformat(warehouse.as_of_date))
         for file in report.files:
