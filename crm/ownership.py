@@ -87,7 +87,8 @@ def refusal(owner: Owner, claim: Claim, build_path: Path | str) -> str:
         f"Asia/Tokyo), but this run reads {who(claim.root, claim.shop_id)}. Nothing was "
         "loaded. To build a separate warehouse for this landing area, set CRM_WAREHOUSE_PATH "
         "to another file; if this landing area now feeds this warehouse (the same shop, moved), "
-        "run once with CRM_ADOPT_LANDING=1 (or set the same CRM_SHOP_ID as recorded)."
+        "run once with CRM_ADOPT_LANDING=1"
+        + (f" (or set CRM_SHOP_ID={owner.shop_id} if it is that shop)." if owner.shop_id else ".")
     )
 
 
