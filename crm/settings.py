@@ -1,8 +1,13 @@
-"""The four settings every run honours (see docs/landing-contract.md), read from the environment."""
+"""The four settings every run honours (see docs/landing-contract.md), read from the environment.
+
+Run times are shop time (Asia/Tokyo): ``shop_now`` and ``today_in_tokyo`` are the one place a
+run reads the clock, so tests can freeze it (patch ``crm.settings.datetime``).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,17 +27,38 @@ class SettingsError(ValueError):
     """A setting has a value the run cannot use."""
 
 
+#: CRM_AS_OF_DATE: exactly YYYY-MM-DD (``date.fromisoformat`` would also take ``20250331``).
+_AS_OF_FORM = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+#: The accepted values of a yes/no setting (CRM_ADOPT_LANDING); anything else is an error.
+_YES, _NO = ("1", "true", "yes"), ("", "0", "false", "no")
+
+
 def today_in_tokyo() -> date:
     return datetime.now(TOKYO).date()
 
 
+def shop_now() -> datetime:
+    """Now in shop time (Asia/Tokyo), naive: what a run stores in a TIMESTAMP column, the same
+    clock as the business times (``ordered_at`` ...) it is compared with."""
+    return datetime.now(TOKYO).replace(tzinfo=None)
+
+
 def parse_as_of_date(text: str) -> date:
+    stripped = text.strip()
+    message = f"CRM_AS_OF_DATE must be a date in the form YYYY-MM-DD, got {text!r}"
+    if not _AS_OF_FORM.fullmatch(stripped):
+        raise SettingsError(message)
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise SettingsError(
-            f"CRM_AS_OF_DATE must be a date in the form YYYY-MM-DD, got {text!r}"
-        ) from exc
+        return date.fromisoformat(stripped)
+    except ValueError as exc:  # e.g. 2025-02-30
+        raise SettingsError(f"{message} (no such date)") from exc
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value not in _YES + _NO:
+        raise SettingsError(f"{name} must be 1 or 0, got {env[name]!r}")
+    return value in _YES
 
 
 @dataclass(frozen=True)
@@ -48,6 +74,12 @@ class Settings:
     #: CRM_BUILD_PATH: the DuckDB file the run loads and dbt builds (raw, staging, exports ...);
     #: default ``<warehouse>.build.duckdb`` beside the warehouse file (see ``build_file``).
     build_override: Path | None = None
+    #: CRM_SHOP_ID: optional name of the shop; the warehouse records it with its landing root
+    #: (see crm.ownership): with it, a moved landing folder of the same shop is accepted.
+    shop_id: str | None = None
+    #: CRM_ADOPT_LANDING=1: this landing root (and shop id) now feeds this warehouse, even if
+    #: the warehouse was built from another one (recorded; see crm.ownership).
+    adopt_landing: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -61,6 +93,8 @@ class Settings:
             as_of_date=parse_as_of_date(as_of) if as_of else today_in_tokyo(),
             uses_demo_landing=not landing,
             build_override=_path(env, "CRM_BUILD_PATH", None),  # type: ignore[arg-type]
+            shop_id=env.get("CRM_SHOP_ID", "").strip() or None,
+            adopt_landing=_flag(env, "CRM_ADOPT_LANDING"),
         )
 
     @property
@@ -70,13 +104,18 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The settings as environment variables, for child processes such as dbt."""
-        return {
+        env = {
             "CRM_LANDING_DIR": str(self.landing_dir),
             "CRM_WAREHOUSE_PATH": str(self.warehouse_path),
             "CRM_BUILD_PATH": str(self.build_path),
             "CRM_EXPORT_DIR": str(self.export_dir),
             "CRM_AS_OF_DATE": self.as_of_date.isoformat(),
         }
+        if self.shop_id:
+            env["CRM_SHOP_ID"] = self.shop_id
+        if self.adopt_landing:
+            env["CRM_ADOPT_LANDING"] = "1"
+        return env
 
 
 def default_build_path(warehouse_path: Path) -> Path:
@@ -117,12 +156,6 @@ def duckdb_config(warehouse_path: Path | None = None) -> dict[str, str]:
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
     return config
-
-
-def shop_now() -> datetime:
-    """The current time in the shop's zone (Asia/Tokyo) as a naive timestamp: the load times
-    of the raw layer (``_loaded_at``, the ledger's ``loaded_at``, ``rejected_at``)."""
-    return datetime.now(TOKYO).replace(tzinfo=None)
 
 
 #: Every file a run writes holds or may hold personal data: owner read/write, group read,

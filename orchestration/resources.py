@@ -14,6 +14,7 @@ import duckdb
 from dagster_dbt import DbtCliResource
 
 from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
+from crm.ownership import Claim
 from crm.settings import Settings, apply_private_umask, duckdb_config, duckdb_temp_dir
 from orchestration.dbt_project import dbt_project
 
@@ -40,6 +41,10 @@ class WarehouseResource(dg.ConfigurableResource):
     landing_dir: str
     export_dir: str
     as_of_date: str
+    #: CRM_SHOP_ID (empty: not set) and CRM_ADOPT_LANDING: who may load into this warehouse
+    #: (see crm.ownership).
+    shop_id: str = ""
+    adopt_landing: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -49,6 +54,8 @@ class WarehouseResource(dg.ConfigurableResource):
             landing_dir=str(settings.landing_dir),
             export_dir=str(settings.export_dir),
             as_of_date=settings.as_of_date.isoformat(),
+            shop_id=settings.shop_id or "",
+            adopt_landing=settings.adopt_landing,
         )
 
     def to_settings(self) -> Settings:
@@ -60,7 +67,13 @@ class WarehouseResource(dg.ConfigurableResource):
             as_of_date=date.fromisoformat(self.as_of_date),
             uses_demo_landing=False,
             build_override=Path(self.build_path),
+            shop_id=self.shop_id or None,
+            adopt_landing=self.adopt_landing,
         )
+
+    def claim(self) -> Claim:
+        """This run's claim on the warehouse (checked before loading, see crm.ownership)."""
+        return Claim(Path(self.landing_dir), self.shop_id or None, self.adopt_landing)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -16,6 +16,7 @@ from contextlib import nullcontext
 import dagster as dg
 
 from crm.loading.landing_area import quiet_seconds
+from crm.ownership import Claim, check_build_file
 from crm.settings import Settings, SettingsError, apply_private_umask
 
 DEMO_CUSTOMERS = 3000
@@ -58,8 +59,11 @@ def run_nightly(
     """Run the nightly job in-process and return its result (``.success``, events, checks).
 
     A given ``instance`` is left open for the caller (e.g. to read the run's event log).
+    Raises ``crm.ownership.WarehouseOwnedElsewhere`` before anything runs when the warehouse
+    was built from another shop's landing area.
     """
     apply_private_umask()  # every file the run writes: 0640, every folder 0750 (or tighter)
+    check_ownership(settings)
     from orchestration.definitions import build_definitions
     from orchestration.docs_site import DOCS_GROUP
     from orchestration.resources import WarehouseResource, apply_dbt_environment
@@ -89,6 +93,13 @@ def run_nightly(
         return result
 
 
+def check_ownership(settings: Settings) -> None:
+    """Refuse early a warehouse built from another landing root or shop (see crm.ownership);
+    the load steps check again, and claim a warehouse nobody claimed yet."""
+    claim = Claim(settings.landing_dir, settings.shop_id, settings.adopt_landing)
+    check_build_file(settings.build_path, claim)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -100,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-    except SettingsError as exc:
+        check_ownership(settings)
+    except SettingsError as exc:  # also WarehouseOwnedElsewhere: nothing is loaded
         print(f"error: {exc}", file=sys.stderr)
         return 2
     started = time.monotonic()

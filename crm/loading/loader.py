@@ -250,7 +250,7 @@ def _record_in_ledger(
     write: Callable[[int, datetime], _Outcome],
 ) -> FileLoadReport:
     """Run ``write(load_id, now)`` and record its outcome in the ledger, in one transaction."""
-    now = shop_now()
+    now = shop_now()  # Tokyo time, as the business times it is compared with
     conn.execute("begin transaction")
     try:
         load_id = conn.execute(

@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ from crm.personal_data import (
     POSTAL_ADDRESS,
     POSTAL_CODE_PATTERN,
 )
-from crm.settings import TOKYO, apply_private_umask, duckdb_config
+from crm.settings import apply_private_umask, duckdb_config, shop_now
 
 PUBLISHED_SCHEMAS = ("marts", "audiences", "reference")
 STORAGE_VERSION = "v1.4.0"
@@ -350,7 +350,7 @@ def publish_warehouse(
         conn.execute(
             "create or replace table pub.main._publication as select ? as as_of_date, "
             "? as published_at, ? as source_warehouse",
-            [as_of, datetime.now(TOKYO).replace(tzinfo=None), str(build_path)],
+            [as_of, shop_now(), str(build_path)],
         )
         conn.execute("checkpoint pub")
         conn.execute("detach pub")

@@ -55,7 +55,7 @@ from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
 from crm.personal_data import mask_statistics
 from crm.quality.suites.marts import SHARES_HISTORY
 from crm.quality.suites.spec import CHUNKABLE_TYPES, Expectation, Suite
-from crm.settings import TOKYO, duckdb_config
+from crm.settings import TOKYO, duckdb_config, shop_now
 
 #: Statistics kept from GE's result of each expectation.
 STATISTICS = (
@@ -647,7 +647,7 @@ def record_rfm_shares(build_path: Path, as_of: date) -> None:
                 group by rfm_group
             )
             select ?::date as as_of_date, tonight.rfm_group, tonight.customers, tonight.share,
-                   coalesce(recorded.recorded_at, now()::timestamp) as recorded_at
+                   coalesce(recorded.recorded_at, ?::timestamp) as recorded_at
             from tonight
             left join {SHARES_HISTORY} as recorded
                 on recorded.as_of_date = ?
@@ -655,7 +655,7 @@ def record_rfm_shares(build_path: Path, as_of: date) -> None:
                 and recorded.customers = tonight.customers
                 and recorded.share = tonight.share
             """,
-            [as_of, as_of],
+            [as_of, shop_now(), as_of],
         )
         conn.execute(f"delete from {SHARES_HISTORY} where as_of_date = ?", [as_of])
         conn.execute(f"insert into {SHARES_HISTORY} select * from _shares_tonight")
@@ -704,8 +704,8 @@ def record_gated_load(build_path: Path, result: SuiteResult) -> bool:
         if not (unchanged and unchanged[0]):
             conn.execute(f"delete from {GATED_LOADS} where feed = ?", [scope.feed])
             conn.execute(
-                f"insert into {GATED_LOADS} values (?, ?, ?, ?, ?, now()::timestamp)",
-                [scope.feed, *mark],
+                f"insert into {GATED_LOADS} values (?, ?, ?, ?, ?, ?)",
+                [scope.feed, *mark, shop_now()],
             )
         conn.execute("commit")
     finally:

@@ -17,6 +17,7 @@ from crm.contract import FEEDS, Feed
 from crm.loading.landing_gate import BlockedFile, blocked_files
 from crm.loading.loader import FeedLoadReport, LandingError, load_feed
 from crm.loading.reject_share import RejectShares
+from crm.ownership import WarehouseOwnedElsewhere, claim_warehouse
 from crm.settings import Settings
 from orchestration.alerts import Alert, send_alert
 from orchestration.freshness import (
@@ -125,8 +126,9 @@ def build_load_asset(feed: Feed) -> dg.AssetsDefinition:
         shares = RejectShares.from_dbt_project()
         with warehouse.connect() as conn:
             try:
+                claim_warehouse(conn, warehouse.claim(), warehouse.build_path)  # one shop only
                 report = load_feed(conn, Path(warehouse.landing_dir), feed.name, shares)
-            except LandingError as exc:  # a missing required feed: retrying will not help
+            except (LandingError, WarehouseOwnedElsewhere) as exc:  # retrying will not help
                 raise dg.Failure(str(exc), allow_retries=False) from exc
             freshness = data_freshness_result(conn, feed, date.fromisoformat(warehouse.as_of_date))
             blocked = blocked_files(conn, feed.name)

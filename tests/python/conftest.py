@@ -101,10 +101,16 @@ def write_feed_file(
 AS_OF = date(2025, 6, 30)
 
 
+#: The shop id of every test shop: tests copy a shop's build database and landing area to new
+#: folders (the same shop, moved), which a warehouse accepts only from the same CRM_SHOP_ID.
+TEST_SHOP_ID = "test-shop"
+
+
 def settings_for(root: Path, landing: Path, as_of: date = AS_OF) -> Settings:
 
     return Settings.from_env(
         {
+            "CRM_SHOP_ID": TEST_SHOP_ID,
             "CRM_LANDING_DIR": str(landing),
             "CRM_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
             "CRM_EXPORT_DIR": str(root / "exports"),

@@ -221,8 +221,9 @@ def test_a_hostile_night_exports_no_one_who_said_no(tmp_path: Path) -> None:
     for audience, members_of in audiences_of.items():
         for channel in night_2[audience]:
             manifest = json.loads(
-                (tmp_path / "exports" / str(NIGHT_2) / audience / f"{channel}.manifest.json")
-                .read_text(encoding="utf-8")
+                (
+                    tmp_path / "exports" / str(NIGHT_2) / audience / f"{channel}.manifest.json"
+                ).read_text(encoding="utf-8")
             )
             assert set(manifest["consent_uncertain_customers"]) == {a, b} & members_of
             too_long = {held["customer_id"] for held in manifest["held_back_too_long"]}
