@@ -17,6 +17,10 @@ rejected_consent_rows as (
     select * from {{ ref('int_consent_rows_rejected') }}
 ),
 
+rejects as (
+    select * from {{ source('shop', '_rejects') }}
+),
+
 last_purchases as (
     select * from {{ ref('int_customer_products_last_purchased') }}
 ),
@@ -65,10 +69,15 @@ blocking_addresses as (
     union all
     select
         cast(null as {{ dbt.type_string() }}) as channel,
-        contact_address as address,
+        trim({{ json_text('rejects.raw_record', 'address') }}) as address,
         true as is_unreadable_row
     from rejected_consent_rows
-    where contact_address is not null
+    inner join rejects
+        on
+            rejected_consent_rows.feed = rejects.feed
+            and rejected_consent_rows.load_id = rejects.load_id
+            and rejected_consent_rows.source_line = coalesce(rejects.source_line, 0)
+    where rejected_consent_rows.names_contact
 ),
 
 address_keys as (

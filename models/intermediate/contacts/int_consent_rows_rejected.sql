@@ -4,7 +4,9 @@
     valid row of the same customer (members) or address (suppressions), or a later load of the
     same file name (the shop re-delivered the file corrected; its own rejects count instead).
     A row that names nobody (its customer_id or address is empty or unreadable) blocks no one
-    here; the landing gate fails the night for the suppressions feed instead. -#}
+    here; the landing gate fails the night for the suppressions feed instead. The address
+    itself stays out of this schema (no personal data outside raw, staging and exports):
+    export_contacts reads it from raw._rejects by the row's load and line. -#}
 
 with
 
@@ -90,7 +92,7 @@ final as (
         source_line,
         reason,
         customer_id,
-        contact_address
+        contact_address is not null as names_contact
     from unresolved
     where customer_id is not null or contact_address is not null
 )
