@@ -32,11 +32,9 @@
     character other than digits and + dropped (hyphens, spaces, brackets, invisible ones); a
     domestic number (leading 0) becomes +81 without the 0; +81 is kept (a trunk 0 written after
     +81 is dropped); 81 without the + (as SMS tools export E.164) and the international prefix
-    0081 count as +81; anything else (another country, no prefix) is null. -#}
-{% macro phone_e164_jp(expression) -%}
-    {%- set digits = regexp_replace_all(
-        "replace(" ~ half_width_digits(expression) ~ ", '＋', '+')", '[^0-9+]', ''
-    ) -%}
+    0081 count as +81; anything else (another country, no prefix) is null. `digits` is a
+    column of phone_digits (the macro reads it several times). -#}
+{% macro phone_e164_jp(digits) -%}
     {%- set national_start -%}
         case
             when {{ digits }} like '+810%' then 5
@@ -49,6 +47,13 @@
         end
     {%- endset -%}
     {{ dbt.concat(["'+81'", "substring(" ~ digits ~ ", " ~ national_start ~ ")"]) }}
+{%- endmacro %}
+
+{#- A phone number's digits and plus signs only: full-width digits and ＋ made half-width,
+    everything else (hyphens, spaces, brackets, invisible characters) dropped. Computed once
+    per row in a CTE, then read by phone_e164_jp. -#}
+{% macro phone_digits(expression) -%}
+    {{ regexp_replace_all("replace(" ~ half_width_digits(expression) ~ ", '＋', '+')", '[^0-9+]', '') }}
 {%- endmacro %}
 
 {#- E.164: + and 8-15 digits (no leading 0); for Japan (+81) the national number has 9-10
@@ -92,9 +97,8 @@
     postal address matches the member whose prefecture, city and address lines read the same.
     -#}
 {% macro postal_address_key(expression) -%}
-    {%- set without_code = regexp_replace_all(
-        "replace(" ~ half_width_digits(expression) ~ ", '〒', '')",
-        '^[[:space:]　]*[0-9]{3}[-－ー]?[0-9]{4}', ''
-    ) -%}
-    nullif({{ address_key_part(without_code) }}, '')
+    {%- set cleaned = "replace(replace(replace(replace(" ~ half_width_digits(expression)
+        ~ ", '〒', ''), '　', ''), '－', '-'), 'ー', '-')" -%}
+    {%- set without_code = regexp_replace_all(cleaned, '^[[:space:]]*[0-9]{3}-?[0-9]{4}', '') -%}
+    nullif(lower({{ regexp_replace_all(without_code, '[[:space:]]', '') }}), '')
 {%- endmacro %}

@@ -29,6 +29,13 @@ behaviour as (
     select * from {{ ref('customer_behaviour') }}
 ),
 
+members_prepared as (
+    select
+        *,
+        {{ phone_digits('phone') }} as phone_digits
+    from members
+),
+
 normalized as (
     select
         customer_id,
@@ -37,7 +44,7 @@ normalized as (
         family_name_kana,
         given_name_kana,
         {{ normalized_email('email') }} as email,
-        {{ phone_e164_jp('phone') }} as phone_e164,
+        {{ phone_e164_jp('phone_digits') }} as phone_e164,
         {{ postal_code_jp('postal_code') }} as postal_code,
         prefecture,
         city,
@@ -53,13 +60,13 @@ normalized as (
         is_sms_opt_in,
         is_dm_opt_in,
         is_withdrawn
-    from members
+    from members_prepared
 ),
 
-{#- Every address that blocks someone: the suppressions in force (per channel) and the
+{# Every address that blocks someone: the suppressions in force (per channel) and the
     addresses of rejected suppressions rows that still stand (every channel: the run cannot
     read them). An address names whoever it matches: a customer id, or an email, phone or
-    postal address normalised like the members' own. -#}
+    postal address normalised like the members' own. #}
 blocking_addresses as (
     select
         channel,
@@ -80,15 +87,22 @@ blocking_addresses as (
     where rejected_consent_rows.names_contact
 ),
 
+addresses_prepared as (
+    select
+        *,
+        {{ phone_digits('address') }} as address_digits
+    from blocking_addresses
+),
+
 address_keys as (
     select
         channel,
         address,
         is_unreadable_row,
         {{ normalized_email('address') }} as email_key,
-        {{ phone_e164_jp('address') }} as phone_key,
+        {{ phone_e164_jp('address_digits') }} as phone_key,
         {{ postal_address_key('address') }} as postal_key
-    from blocking_addresses
+    from addresses_prepared
 ),
 
 named_members as (
@@ -172,9 +186,9 @@ validated as (
         on normalized.customer_id = member_blocks.customer_id
 ),
 
-{#- Per channel: 1 when this account says no to it (not opted in, withdrawn, suppressed, or
+{# Per channel: 1 when this account says no to it (not opted in, withdrawn, suppressed, or
     its consent unreadable). A contact is a person: every account sharing the contact hears
-    the no. -#}
+    the no. #}
 refusals as (
     select
         *,
