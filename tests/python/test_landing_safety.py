@@ -278,14 +278,14 @@ def test_above_the_warning_share_the_file_loads_and_an_alert_counts_it(conn, lan
 def test_the_gate_blocks_on_suppressions_until_a_corrected_file_lands(conn, landing):
     from crm.contract import FEEDS
 
-    bad_row = f"{EMAIL},{EMAIL},2025-01-03,unsubscribe\n"  # channel holds an address
+    bad_row = f"email,{EMAIL},{EMAIL},unsubscribe\n"  # the date column holds the address
     text = SUPPRESSIONS_HEADER + "".join(
         f"email,a{n}@example.com,2025-01-02,unsubscribe\n" for n in range(9)
     )
     path = write_feed_file(landing, "suppressions", "s.csv", text + bad_row)
     load_feed(conn, landing, "suppressions")
     [blocked] = blocked_files(conn, "suppressions")
-    assert blocked.lines == [(11, "channel: value not allowed")]
+    assert blocked.lines == [(11, "suppressed_at: value unreadable")]
     alert = gate_alert(FEEDS["suppressions"], blocked_files(conn, "suppressions"), "x", "run")
     assert "suppressions/s.csv" in alert.what_failed and "11" in alert.what_failed
     assert EMAIL not in alert.render()
