@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         help="Dagster's console log level (default INFO)",
     )
     args = parser.parse_args(argv)
+    apply_private_umask()  # the demo shop generated below holds (fake) personal data too
     try:
         settings = Settings.from_env()
         check_ownership(settings)
