@@ -95,6 +95,9 @@ def _env(plan: Plan, fmt: str, as_of: date, code: Path) -> dict[str, str]:
             "CRM_BUILD_PATH": str(plan.work / fmt / "warehouse.build.duckdb"),
             "CRM_EXPORT_DIR": str(plan.work / fmt / "exports"),
             "CRM_AS_OF_DATE": as_of.isoformat(),
+            # The generated files are complete when linked into the landing area (seconds
+            # before the build): no quiet period to wait for.
+            "CRM_LANDING_QUIET_SECONDS": "0",
             "DBT_TARGET_PATH": str(plan.dbt_target or plan.work / "target"),
             "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
             "PYTHONPATH": str(code),
