@@ -44,6 +44,7 @@ import duckdb
 
 from crm.contract import ACCEPTED_SUFFIXES, FEEDS, Feed
 from crm.loading.checks import json_object, row_checks, text_cell
+from crm.loading.csv_stage import stage_csv
 from crm.loading.landing_area import SYMLINK_MESSAGE, FeedFolder, feed_folder, quiet_seconds
 from crm.loading.parquet_fast import (
     NATIVE_READ_ERRORS,
@@ -61,7 +62,7 @@ from crm.loading.reading import (
     ReadResult,
     describe_header,
     is_parquet,
-    read_batches,
+    read_parquet_batches,
 )
 from crm.loading.reject_share import RejectShares
 from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema, raw_table
@@ -370,9 +371,14 @@ def _count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _stage_file(conn: duckdb.DuckDBPyConnection, path: Path, info: ReadResult) -> None:
-    """Read the file into a temporary table of text columns (rows read so far stay on error)."""
+    """Read the file into a temporary table of text columns with line numbers and reading
+    problems: CSV/TSV by DuckDB (``csv_stage``), a Parquet file the native path cannot take by
+    pyarrow's casts (rows read before a damage stay)."""
     conn.execute(f"drop table if exists {STAGE}")
-    for batch in read_batches(path, info):
+    if not is_parquet(path):
+        stage_csv(conn, path, info, STAGE)
+        return
+    for batch in read_parquet_batches(path, info):
         conn.register("_landing_batch", batch)
         try:
             if _exists(conn, STAGE):

@@ -1,13 +1,14 @@
-"""Read one landing file into batches of text columns, with the line number of every row.
+"""Reading helpers shared by the load paths, and the Parquet text reader.
 
-CSV/TSV files (optionally gzip-compressed) are decoded line by line: the file's encoding (UTF-8
-with or without BOM, or CP932/Shift_JIS) is detected from its first megabyte for the ledger, and
-each line is read as UTF-8 when it is valid UTF-8, else as CP932, so that a file mixing the two
-loses nothing (CP932 Japanese text is practically never valid UTF-8, while UTF-8 text often is
-valid, garbled, CP932). Lines end at LF, CRLF or a lone CR. Parquet files are read with their row
-number as line number. Every value arrives as text; typing happens in SQL afterwards so that CSV
-and Parquet obey the same rules. This is the row-parse path: a Parquet file of plain column types
-is usually loaded natively instead (``parquet_fast``), with the same outcome.
+- The encoding of a text file (UTF-8 with or without BOM, or CP932/Shift_JIS) is judged from its
+  first megabyte (``detect_encoding``) for the ledger; ``csv_stage`` decodes CSV/TSV files.
+- Header names are stripped and lower-cased; a blank or repeated name makes the file refused
+  (``usable_header``), and a header is quoted in a message only when it looks like column names
+  (``describe_header``): a first row of data is never repeated in a message.
+- ``read_parquet_batches`` reads a Parquet file that the native path (``parquet_fast``) cannot
+  take (binary, nested or float columns, a damaged file) as text columns with the row number as
+  line number: pyarrow's vectorised casts; binary values are decoded like CSV lines (UTF-8,
+  else CP932) and nested values become JSON.
 
 A file that cannot be used as a whole (damaged after some rows, UTF-16, an unreadable header) is
 still read as far as possible and ``ReadResult.refusal`` says why: the loader keeps the rows read
@@ -44,7 +45,7 @@ CUT_SHORT = "the last line has no line end: the file may have been cut short whi
 HEADER_NAME = re.compile(r"[a-z_][a-z0-9_ ]{0,63}")
 NOT_A_HEADER = "the first row does not look like a header (is the header row missing?)"
 
-csv.field_size_limit(1 << 24)
+csv.field_size_limit(1 << 24)  # the header of a CSV file is read with csv
 
 
 class FileRefused(Exception):
@@ -90,7 +91,7 @@ def delimiter_for(path: Path) -> str:
     return "\t" if name.endswith(".tsv") else ","
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+def open_binary(path: Path) -> io.BufferedIOBase:
     if is_gzip(path):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
@@ -116,12 +117,12 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"  # neither fits the head: decode line by line and report the bad lines
 
 
-def _read_head(path: Path) -> bytes:
+def read_head(path: Path) -> bytes:
     """Up to ``SNIFF_BYTES`` from the start of the (decompressed) file; a file damaged further
     on still gives its head (the damage is reported when its rows are read)."""
     chunks: list[bytes] = []
     size = 0
-    with _open_binary(path) as probe:
+    with open_binary(path) as probe:
         try:
             while size < SNIFF_BYTES and (chunk := probe.read1(SNIFF_BYTES - size)):
                 chunks.append(chunk)
@@ -131,81 +132,7 @@ def _read_head(path: Path) -> bytes:
     return b"".join(chunks)
 
 
-def _physical_lines(raw: io.BufferedIOBase, info: ReadResult) -> Iterator[bytes]:
-    """The file's lines, ending at LF, CRLF or a lone CR (old Mac exports). Damage met on the way
-    ends the lines and sets ``info.refusal``: the lines before it are still read."""
-    number = 0
-    try:
-        for piece in raw:
-            for line in piece.splitlines(keepends=True):  # bytes: splits at \n, \r\n, \r only
-                number += 1
-                if number > 1 and not line.endswith((b"\n", b"\r")) and line.strip():
-                    info.unterminated_line = number  # only the very last line can lack one
-                yield line
-    except (OSError, EOFError, zlib.error) as exc:
-        info.refusal = (
-            f"the file is damaged and cannot be read to its end (read {number} lines): {exc}"
-        )
-
-
-def _decoded_lines(raw: io.BufferedIOBase, info: ReadResult, bad_lines: set[int]) -> Iterator[str]:
-    """Yield text lines; a line that decodes in neither encoding is flagged and replaced."""
-    if info.encoding == "utf-16":
-        text = io.TextIOWrapper(raw, encoding="utf-16", errors="replace", newline="")
-        yield from text
-        return
-    for number, line in enumerate(_physical_lines(raw, info), start=1):
-        if number == 1 and line.startswith(codecs.BOM_UTF8):
-            line = line[len(codecs.BOM_UTF8) :]
-        if b"\x00" in line:
-            bad_lines.add(number)
-            line = line.replace(b"\x00", b"")
-        for encoding in TEXT_ENCODINGS:
-            try:
-                yield line.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            bad_lines.add(number)
-            yield line.decode("utf-8", errors="replace")
-
-
-def read_csv_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
-    """Yield tables of text columns: the header's columns, ``LINE_COLUMN``, ``PROBLEM_COLUMN``."""
-    try:
-        head = _read_head(path)
-    except OSError as exc:
-        raise FileRefused(f"cannot read the file: {exc}") from exc
-    if not head.strip():
-        raise FileRefused("the file is empty (no header row)")
-    info.encoding = detect_encoding(head)
-    if info.encoding == "utf-16":
-        info.refusal = (
-            "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); "
-            "accepted encodings are UTF-8 and CP932 (Shift_JIS)"
-        )
-    bad_lines: set[int] = set()
-    try:
-        with _open_binary(path) as raw:
-            reader = csv.reader(_decoded_lines(raw, info, bad_lines), delimiter=delimiter_for(path))
-            header = next(reader, None)
-            if not header or not any(h.strip() for h in header):
-                raise FileRefused(info.refusal or "the file is empty (no header row)")
-            info.header = _usable_header([h.strip().lower() for h in header], info)
-            if not info.refusal and bad_lines.intersection(range(1, reader.line_num + 1)):
-                info.refusal = (
-                    f"the header row has {BAD_BYTES}; is the file UTF-16 or another encoding? "
-                    "accepted encodings are UTF-8 and CP932 (Shift_JIS)"
-                )
-            yield from _batches(reader, info, bad_lines)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise FileRefused(f"the file is damaged and cannot be read to its end: {exc}") from exc
-    except csv.Error as exc:
-        raise FileRefused(f"the file is not valid CSV: {exc}") from exc
-
-
-def _usable_header(header: list[str], info: ReadResult) -> list[str]:
+def usable_header(header: list[str], info: ReadResult) -> list[str]:
     """The header, or when a name is blank or repeated (the file is then refused: set in
     ``info.refusal``) unique stand-in names, so that the rows can still be read and kept.
     A refusal names a header name only when the header looks like one (``describe_header``)."""
@@ -230,46 +157,6 @@ def _usable_header(header: list[str], info: ReadResult) -> list[str]:
     return names
 
 
-def _batches(
-    reader: Iterator[list[str]], info: ReadResult, bad_lines: set[int]
-) -> Iterator[pa.Table]:
-    header = info.header
-    width = len(header)
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    lines: list[int] = []
-    problems: list[str | None] = []
-    start = 2  # first data line: the header is line 1
-    for row in reader:
-        end = reader.line_num  # type: ignore[attr-defined]
-        if not row or (len(row) == 1 and not row[0].strip()):
-            start = end + 1
-            continue  # blank line
-        problem = None
-        if any(n in bad_lines for n in range(start, end + 1)):
-            problem = f"{BAD_BYTES} in the line"
-        elif len(row) != width:
-            problem = f"expected {width} fields as in the header, found {len(row)}"
-            if end > start:
-                problem += (
-                    f" (the record runs from line {start} to line {end}:"
-                    " is a quoted field not closed?)"
-                )
-        if start <= info.unterminated_line <= end:
-            problem = CUT_SHORT if problem is None else f"{CUT_SHORT}; {problem}"
-        values = row if len(row) == width else (row + [""] * width)[:width]
-        for column, value in zip(columns, values, strict=True):
-            column.append(value)
-        lines.append(start)
-        problems.append(problem)
-        start = end + 1
-        if len(lines) >= BATCH_ROWS:
-            yield _table(header, columns, lines, problems)
-            columns = [[] for _ in range(width)]
-            lines, problems = [], []
-    if lines or not columns[0]:
-        yield _table(header, columns, lines, problems)
-
-
 def _table(
     header: list[str],
     columns: list[list[str | None]],
@@ -289,7 +176,7 @@ def read_parquet_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise FileRefused(f"not a readable Parquet file: {exc}") from exc
     info.encoding = "parquet"
-    info.header = _usable_header([n.strip().lower() for n in parquet.schema_arrow.names], info)
+    info.header = usable_header([n.strip().lower() for n in parquet.schema_arrow.names], info)
     names = [*info.header, LINE_COLUMN, PROBLEM_COLUMN]
     offset = 0
     try:
@@ -341,9 +228,3 @@ def _decode_value(value: bytes) -> str | None:
         except UnicodeDecodeError:
             continue
     return None
-
-
-def read_batches(path: Path, info: ReadResult) -> Iterator[pa.Table]:
-    if is_parquet(path):
-        return read_parquet_batches(path, info)
-    return read_csv_batches(path, info)

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crm.dbt_vars import dbt_float
-from crm.loading import reading
+from crm.loading import csv_stage
 from crm.loading.landing_area import SYMLINK_MESSAGE, quiet_seconds
 from crm.loading.landing_gate import blocked_files
 from crm.loading.loader import NATIVE, load_feed
@@ -110,10 +110,10 @@ def test_the_demo_shop_is_dated_back_past_the_quiet_period(tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("line_end", ["\n", "\r\n"])
-@pytest.mark.parametrize("batch_rows", [reading.BATCH_ROWS, 8])
-def test_a_last_line_cut_short_is_rejected(conn, landing, monkeypatch, line_end, batch_rows):
-    # batch_rows 8: the cut record is the first of a new batch.
-    monkeypatch.setattr(reading, "BATCH_ROWS", batch_rows)
+@pytest.mark.parametrize("block_bytes", [csv_stage.BLOCK_BYTES, 64])
+def test_a_last_line_cut_short_is_rejected(conn, landing, monkeypatch, line_end, block_bytes):
+    # block_bytes 64: the file is read in many blocks, the cut line alone in the last one.
+    monkeypatch.setattr(csv_stage, "BLOCK_BYTES", block_bytes)
     text = (HEADER + orders(8)).replace("\n", line_end) + "O9,C1,2025-01-01 10:00:00,12"
     write_feed_file(landing, "orders", "cut.csv", text)  # 123456 cut after "12"
     [file] = load_feed(conn, landing, "orders").files
