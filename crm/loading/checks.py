@@ -21,6 +21,7 @@ from crm.loading.parsing import (
     parse_expr,
     quote_identifier,
     quote_literal,
+    trimmed,
 )
 
 
@@ -36,9 +37,24 @@ class Cell:
     present: str
 
 
+def computed_once(cells: Mapping[str, Cell]) -> tuple[list[str], dict[str, Cell]]:
+    """The cells' typed values and presence as columns of an inner select (`` _typed_<n>``,
+    `` _present_<n>``), and cells that refer to them: the checks read each value several times
+    (typed column, problems, reasons, first bad column), parsing it once is far cheaper."""
+    inner: list[str] = []
+    layered: dict[str, Cell] = {}
+    for position, (name, cell) in enumerate(cells.items()):
+        # the leading space keeps them apart from a file's own columns (as the line column)
+        typed = quote_identifier(f" _typed_{position}")
+        present = quote_identifier(f" _present_{position}")
+        inner += [f"{cell.typed} as {typed}", f"{cell.present} as {present}"]
+        layered[name] = Cell(cell.text, typed, present)
+    return inner, layered
+
+
 def text_cell(column_type: ColumnType, ref: str) -> Cell:
     """A cell read from text: parsed by the contract's rules."""
-    return Cell(ref, parse_expr(column_type, ref), f"nullif(trim({ref}), '') is not null")
+    return Cell(ref, parse_expr(column_type, ref), f"nullif({trimmed(ref)}, '') is not null")
 
 
 @dataclass(frozen=True)
@@ -72,7 +88,7 @@ def column_problems(column: Column, cell: Cell | None) -> list[Problem]:
         allowed = "(" + ", ".join(quote_literal(v) for v in column.allowed) + ")"
         problems.append(
             Problem(
-                f"{cell.present} and lower(trim({cell.text})) not in {allowed}",
+                f"{cell.present} and lower({trimmed(cell.text)}) not in {allowed}",
                 f"{shown} || ' is not one of {', '.join(column.allowed)}'",
             )
         )

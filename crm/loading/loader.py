@@ -43,7 +43,7 @@ from pathlib import Path
 import duckdb
 
 from crm.contract import ACCEPTED_SUFFIXES, FEEDS, Feed
-from crm.loading.checks import json_object, row_checks, text_cell
+from crm.loading.checks import computed_once, json_object, row_checks, text_cell
 from crm.loading.csv_stage import stage_csv
 from crm.loading.landing_area import SYMLINK_MESSAGE, FeedFolder, feed_folder, quiet_seconds
 from crm.loading.parquet_fast import (
@@ -449,6 +449,7 @@ def _type_rows(conn: duckdb.DuckDBPyConnection, feed: Feed, header: list[str]) -
         for c in feed.columns
         if c.name in header
     }
+    inner, cells = computed_once(cells)
     checks = row_checks(feed, cells, read_problem=PROBLEM)
     extras = [name for name in header if name not in feed.column_names]
     conn.execute(
@@ -460,7 +461,7 @@ def _type_rows(conn: duckdb.DuckDBPyConnection, feed: Feed, header: list[str]) -
           {_record_json(extras)} as _extra_columns,
           {checks.reasons} as _reasons,
           {checks.first_column} as _first_column
-        from {STAGE}
+        from (select *, {", ".join(inner or ["null as _none"])} from {STAGE})
         """
     )
     rejected = int(

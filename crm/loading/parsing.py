@@ -47,12 +47,39 @@ def _list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(quote_literal(v) for v in values) + "]"
 
 
+def trimmed(ref: str) -> str:
+    """``trim(ref)``, called only when the text may need it (an edge space, or any non-ASCII
+    character, since trim also removes Unicode spaces such as U+3000): the same value, but most
+    values (ids, numbers, dates) skip the costly call."""
+    return (
+        f"case when starts_with({ref}, ' ') or ends_with({ref}, ' ') "
+        f"or strlen({ref}) <> length({ref}) then trim({ref}) else {ref} end"
+    )
+
+
 def normalized_text(ref: str) -> str:
     """Trimmed text with full-width digits and signs made half-width."""
     return f"trim(translate({ref}, {quote_literal(_FULL_WIDTH)}, {quote_literal(_HALF_WIDTH)}))"
 
 
+#: The canonical forms, read by a plain cast (far cheaper than the general parsers below, with
+#: the same result on them): ISO dates and date-times without offset, plain whole numbers.
+CANONICAL_TIMESTAMP = "[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?"
+CANONICAL_NUMBER = "-?[0-9]{1,18}"
+
+
+def _canonical_first(ref: str, pattern: str, sql_type: str, general: str) -> str:
+    return (
+        f"case when regexp_full_match({ref}, {quote_literal(pattern)}) "
+        f"then try_cast({ref} as {sql_type}) else {general} end"
+    )
+
+
 def timestamp_expr(ref: str) -> str:
+    return _canonical_first(ref, CANONICAL_TIMESTAMP, "timestamp", _general_timestamp_expr(ref))
+
+
+def _general_timestamp_expr(ref: str) -> str:
     text = (
         f"regexp_replace(replace(replace({normalized_text(ref)}, '/', '-'), 'T', ' '),"
         " '\\s*(Z|UTC)$', '+00:00')"
@@ -76,16 +103,20 @@ def _int_text(ref: str) -> str:
 
 
 def yen_expr(ref: str) -> str:
-    return f"try_cast({_yen_text(ref)} as {SQL_TYPES['yen']})"
+    general = f"try_cast({_yen_text(ref)} as {SQL_TYPES['yen']})"
+    return _canonical_first(ref, CANONICAL_NUMBER, SQL_TYPES["yen"], general)
 
 
 def int_expr(ref: str) -> str:
     text = _int_text(ref)
-    return f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as bigint) end"
+    general = (
+        f"case when regexp_full_match({text}, '[+-]?[0-9]+') then try_cast({text} as bigint) end"
+    )
+    return _canonical_first(ref, CANONICAL_NUMBER, "bigint", general)
 
 
 def bool_expr(ref: str) -> str:
-    text = f"lower(trim({ref}))"
+    text = f"lower({trimmed(ref)})"
     return (
         f"case when {text} in {tuple(TRUE_WORDS)} then true "
         f"when {text} in {tuple(FALSE_WORDS)} then false end"
@@ -93,7 +124,7 @@ def bool_expr(ref: str) -> str:
 
 
 def text_expr(ref: str) -> str:
-    return f"nullif(trim({ref}), '')"
+    return f"nullif({trimmed(ref)}, '')"
 
 
 PARSERS = {

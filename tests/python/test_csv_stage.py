@@ -116,3 +116,54 @@ def test_no_temporary_copy_is_left_behind(conn, landing, tmp_path: Path):
     [report] = load_feed(conn, landing, "orders").files
     assert (report.encoding, report.rows_loaded) == ("cp932", 1)
     assert not list((tmp_path / "spill").glob("crm-landing-*"))
+
+
+TEXTS = [
+    "2025-04-01",
+    "2025-04-01 09:30:00",
+    "2025-02-30 10:00:00",
+    "9999-12-31 23:59:59",
+    "0001-01-01",
+    "123",
+    "-45",
+    "000123",
+    "999999999999999999",
+    "0",
+    " 12",
+    "a b",
+    " ",
+    "\u3000髙\u3000",
+    "\u00a0x",
+    "x\u2003",
+    "\t7\t",
+    "",
+    "Ｘ",
+    "ー",
+]
+
+
+def test_the_canonical_fast_paths_give_the_general_parsers_values():
+    """A plain cast for canonical dates and numbers, trim only when an edge may need it: the
+    same values as the general parsers on every text."""
+    from crm.loading import parsing
+
+    conn = duckdb.connect()
+    conn.execute("create table t (x varchar)")
+    conn.executemany("insert into t values (?)", [[x] for x in TEXTS])
+    general_int = (
+        "case when regexp_full_match({t}, '[+-]?[0-9]+') then try_cast({t} as bigint) end"
+    ).format(t=parsing._int_text("x"))
+    pairs = {
+        "timestamp": (parsing.timestamp_expr("x"), parsing._general_timestamp_expr("x")),
+        "yen": (parsing.yen_expr("x"), f"try_cast({parsing._yen_text('x')} as decimal(18, 2))"),
+        "int": (parsing.int_expr("x"), general_int),
+        "trim": (parsing.trimmed("x"), "trim(x)"),
+    }
+    for name, (fast, general) in pairs.items():
+        differ = conn.execute(
+            f"select x from t where ({fast}) is distinct from ({general})"
+        ).fetchall()
+        assert differ == [], name
+    assert conn.execute(
+        f"select {parsing.trimmed('x')} from t where x = '\u3000髙\u3000'"
+    ).fetchone() == ("髙",)
