@@ -1,6 +1,6 @@
 """Stage a CSV/TSV landing file (optionally gzip-compressed) as text columns, with DuckDB.
 
-The staged temporary table has the header's columns (text), ``LINE_COLUMN`` (the line the record
+The staged temporary view has the header's columns (text), ``LINE_COLUMN`` (the line the record
 starts on) and ``PROBLEM_COLUMN`` (a problem met while reading the record, NULL when none): the
 same table for every file, which the loader then types and checks in SQL (``checks``).
 
@@ -73,6 +73,7 @@ ROWS = "_landing_csv_rows"
 NUMBERS = "_landing_csv_numbers"
 REJECTS = "_landing_csv_rejects"
 REJECT_SCANS = "_landing_csv_reject_scans"
+REFUSED = "_landing_csv_refused"
 LF, CR, QUOTE = 10, 13, 34
 UTF16_REFUSAL = (
     "the file is UTF-16 text (it starts with a UTF-16 byte-order mark); "
@@ -113,7 +114,7 @@ def _records_in(block: bytes, found: _Records, final: bool) -> None:
     if len(lf):
         found.has_lf = True
         lone_cr = cr[(cr + 1 >= len(data)) | (data[np.minimum(cr + 1, len(data) - 1)] != LF)]
-        ends = np.union1d(lf, lone_cr)
+        ends = np.union1d(lf, lone_cr) if len(lone_cr) else lf
     else:
         ends = cr
     tail = not len(ends) or ends[-1] != len(data) - 1
@@ -168,28 +169,38 @@ def _clean(block: bytes) -> bool:
 
 
 def _blocks(raw: BinaryIO, size: int) -> Iterator[tuple[bytes, bool]]:
-    """(block, final) pairs: each block but the last ends at a line end (LF, else CR)."""
-    pending = b""
+    """(block, final) pairs: each block but the last ends at a line end (LF, else CR). Reads
+    in small pieces, so that a damaged file gives every complete line before the damage."""
+    pieces: list[bytes] = []
+    held = 0
     while True:
         try:
             piece = raw.read1(min(size, 1 << 16)) if hasattr(raw, "read1") else raw.read(size)
         except (OSError, EOFError, zlib.error):
+            pending = b"".join(pieces)
             cut = max(pending.rfind(b"\n"), pending.rfind(b"\r"))
             if cut >= 0:  # the complete lines read before the damage
                 yield pending[: cut + 1], False
             raise
         if not piece:
-            yield pending, True
+            yield b"".join(pieces), True
             return
-        pending += piece
+        pieces.append(piece)
+        held += len(piece)
+        if held < size:
+            continue
+        pending = b"".join(pieces)
         cut = pending.rfind(b"\n")
         if cut < 0:
             cut = pending.rfind(b"\r")
             if cut == len(pending) - 1:
                 cut = -1  # a CR at the end may be the first half of a CRLF: wait for more
-        if cut >= 0 and len(pending) >= size:
-            yield pending[: cut + 1], False
-            pending = pending[cut + 1 :]
+        if cut < 0:
+            pieces, held = [pending], len(pending)
+            continue
+        yield pending[: cut + 1], False
+        rest = pending[cut + 1 :]
+        pieces, held = ([rest] if rest else []), len(rest)
 
 
 @dataclass
@@ -362,11 +373,25 @@ def stage_csv(conn: duckdb.DuckDBPyConnection, path: Path, info: ReadResult, sta
             raise FileRefused(info.refusal or "the file is empty (no header row)")
         info.header = usable_header(header, info)
         _stage(conn, scan, delimiter, stage)
+    except BaseException:
+        drop_stage(conn, stage)
+        raise
     finally:
         if scan.copy is not None:
             scan.copy.unlink(missing_ok=True)
-        for table in (ROWS, NUMBERS, REJECTS, REJECT_SCANS):
+        for table in (REJECTS, REJECT_SCANS):
             conn.execute(f"drop table if exists {table}")
+
+
+def drop_stage(conn: duckdb.DuckDBPyConnection, stage: str) -> None:
+    """Drop the staged view (if ``stage`` is one) and the tables under it."""
+    found = conn.execute(
+        "select count(*) from duckdb_views() where temporary and view_name = ?", [stage]
+    ).fetchone()
+    if found and found[0]:
+        conn.execute(f"drop view {stage}")
+    for table in (ROWS, NUMBERS, REFUSED):
+        conn.execute(f"drop table if exists {table}")
 
 
 def _stage(conn: duckdb.DuckDBPyConnection, scan: _Scan, delimiter: str, stage: str) -> None:
@@ -377,6 +402,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, scan: _Scan, delimiter: str, stage: 
     header_end = int(starts[1]) - 1 if len(starts) > 1 else found.lines
     if not info.refusal and any(line <= header_end for line in found.bad_lines):
         info.refusal = HEADER_BAD_BYTES
+    drop_stage(conn, stage)
     for table in (REJECTS, REJECT_SCANS):
         conn.execute(f"drop table if exists {table}")
     conn.execute(
@@ -412,22 +438,25 @@ def _stage(conn: duckdb.DuckDBPyConnection, scan: _Scan, delimiter: str, stage: 
         conn.unregister("_landing_csv_numbers_arrow")
     names = [quote_identifier(name) for name in info.header]
     line, problem = quote_identifier(LINE_COLUMN), quote_identifier(PROBLEM_COLUMN)
-    selected = ", ".join(f"r.c{i} as {name}" for i, name in enumerate(names))
-    conn.execute(f"drop table if exists {stage}")
-    conn.execute(
-        f"create temp table {stage} as select {selected}, n.line as {line}, "
-        f"n.problem as {problem} from {ROWS} as r positional join {NUMBERS} as n"
-    )
+    columns = ", ".join(f"{name} varchar" for name in names)
+    conn.execute(f"create temp table {REFUSED} ({columns}, {line} bigint, {problem} varchar)")
     bad = [(ln, fields, text) for ln, fields, text in rejected if text is not None]
     if bad:
         values = ", ".join(["?"] * (width + 2))
         conn.executemany(
-            f"insert into {stage} values ({values})",
+            f"insert into {REFUSED} values ({values})",
             [
                 [*(fields + [""] * width)[:width], ln, _joined(problems.get(ln), text)]
                 for ln, fields, text in bad
             ],
         )
+    selected = ", ".join(f"r.c{i} as {name}" for i, name in enumerate(names))
+    # a view, not a copy: the loader reads the staged rows once to type them
+    conn.execute(
+        f"create temp view {stage} as select {selected}, n.line as {line}, "
+        f"n.problem as {problem} from {ROWS} as r positional join {NUMBERS} as n "
+        f"union all select * from {REFUSED}"
+    )
 
 
 def _joined(first: str | None, second: str | None) -> str | None:

@@ -44,7 +44,7 @@ import duckdb
 
 from crm.contract import ACCEPTED_SUFFIXES, FEEDS, Feed
 from crm.loading.checks import computed_once, json_object, row_checks, text_cell
-from crm.loading.csv_stage import stage_csv
+from crm.loading.csv_stage import drop_stage, stage_csv
 from crm.loading.landing_area import SYMLINK_MESSAGE, FeedFolder, feed_folder, quiet_seconds
 from crm.loading.parquet_fast import (
     NATIVE_READ_ERRORS,
@@ -348,20 +348,23 @@ def _load_by_row_parse(
                 share_refusal = shares.refusal(rejected, total)
                 _reject_typed_file(conn, feed, source, load_id, now, share_refusal, info.header)
                 return _Outcome("refused", rows_in_file, 0, rows_in_file, share_refusal)
-            loaded = _insert_typed(conn, feed, source, load_id, now, info.header)
+            loaded = _insert_typed(conn, feed, source, load_id, now, info.header, rejected)
             return _Outcome("loaded", rows_in_file, loaded, rejected)
 
         return _record_in_ledger(
             conn, feed, path, source, checksum, info.encoding, ROW_PARSE, write
         )
     finally:
+        drop_stage(conn, STAGE)
         conn.execute(f"drop table if exists {STAGE}")
         conn.execute(f"drop table if exists {TYPED}")
 
 
 def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
     found = conn.execute(
-        "select count(*) from duckdb_tables() where temporary and table_name = ?", [table]
+        "select count(*) from (select table_name as name from duckdb_tables() where temporary "
+        "union all select view_name from duckdb_views() where temporary) where name = ?",
+        [table],
     ).fetchone()
     return bool(found and found[0])
 
@@ -374,6 +377,7 @@ def _stage_file(conn: duckdb.DuckDBPyConnection, path: Path, info: ReadResult) -
     """Read the file into a temporary table of text columns with line numbers and reading
     problems: CSV/TSV by DuckDB (``csv_stage``), a Parquet file the native path cannot take by
     pyarrow's casts (rows read before a damage stay)."""
+    drop_stage(conn, STAGE)
     conn.execute(f"drop table if exists {STAGE}")
     if not is_parquet(path):
         stage_csv(conn, path, info, STAGE)
@@ -477,9 +481,10 @@ def _insert_typed(
     load_id: int,
     now: datetime,
     header: list[str],
+    rejected: int,
 ) -> int:
-    """Append the good typed rows to ``raw.<feed>`` and the bad ones to the rejects table;
-    returns the rows loaded."""
+    """Append the good typed rows to ``raw.<feed>`` and the ``rejected`` bad ones to the
+    rejects table; returns the rows loaded."""
     contract_columns = ", ".join(quote_identifier(c.name) for c in feed.columns)
     conn.execute(
         f"""
@@ -491,6 +496,21 @@ def _insert_typed(
         """,
         [now],
     )
+    if rejected:
+        _insert_rejects(conn, feed, source, load_id, now, header)
+    return int(
+        conn.execute(f"select count(*) from {TYPED} where _reasons is null").fetchone()[0]  # type: ignore[index]
+    )
+
+
+def _insert_rejects(
+    conn: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    source: str,
+    load_id: int,
+    now: datetime,
+    header: list[str],
+) -> None:
     conn.execute(
         f"""
         insert into {REJECTS_TABLE}
@@ -499,7 +519,4 @@ def _insert_typed(
         where t._reasons is not null
         """,
         [load_id, feed.name, source, now],
-    )
-    return int(
-        conn.execute(f"select count(*) from {TYPED} where _reasons is null").fetchone()[0]  # type: ignore[index]
     )
