@@ -43,8 +43,8 @@ import pandas as pd
 
 from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
 from crm.personal_data import mask_statistics
-from crm.quality.suites.marts import SHARES_HISTORY
 from crm.quality.sql_gate import Observation, observe_frame, observed_share
+from crm.quality.suites.marts import SHARES_HISTORY
 from crm.quality.suites.spec import Expectation, Suite
 from crm.settings import TOKYO, duckdb_config, shop_now
 

@@ -143,7 +143,7 @@ def _new_rows_sql(feed: Feed, tol: dict[str, Any], needed: set[str], in_force: b
     version = _version_expression(feed)
     columns = [c for c in feed.columns if c.name in needed or c.name in feed.key]
     select = [_select_column(c) for c in columns]
-    select += [f"coalesce(cast({version} as varchar), '') as _version", "_load_id"]
+    select += [f"{version} as _version", "_load_id"]
     select += [f"{sql} as {name}" for name, sql in _helper_columns(tol).items() if name in needed]
     ranked = ""
     if in_force:
