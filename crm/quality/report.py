@@ -84,11 +84,7 @@ def _suite_section(data: dict[str, Any]) -> str:
         + "</td></tr>"
         for r in data["results"]
     )
-    chunks = data.get("frame_chunks") or {}
-    frames = ", ".join(
-        f"{escape(k)} {v:,} rows" + (f" in {chunks[k]:,} chunks" if chunks.get(k, 1) > 1 else "")
-        for k, v in data["frame_rows"].items()
-    )
+    frames = ", ".join(f"{escape(k)} {v:,} rows" for k, v in data["frame_rows"].items())
     if data.get("scope"):
         frames += f" ({escape(data['scope']['reason'])})"
     return (

@@ -1,35 +1,28 @@
-"""Run a suite: read its frames through a read-only DuckDB connection, validate them with Great
-Expectations (ephemeral context, pandas datasource, one dataframe batch per frame), keep the
-result as JSON.
+"""Run a suite and keep its result as JSON; Great Expectations (ephemeral context) judges every
+expectation.
 
-GE's SQL datasource returns empty results on DuckDB, hence the pandas frames.
+A mart suite reads its frames (small marts) through a read-only DuckDB connection and validates
+them with GE's pandas datasource, one dataframe batch per frame.
+
+A raw suite is evaluated in the warehouse (:mod:`crm.quality.sql_gate`), never read into pandas:
+one aggregate query per frame counts, for every expectation, its rows, ignored rows, unexpected
+rows and a few sample values; duplicate keys are found through a 64-bit hash, then checked
+exactly on the candidates. GE then judges each expectation on a one-row frame of the share of
+expected rows it observed (``mostly``, or every row without it), and the statistics kept are
+those counted in SQL. (GE's own SQL datasource through ``duckdb_engine`` fails on DuckDB: every
+metric query returns no row, "list index out of range".)
 
 Raw suites validate only the loads their gate has not passed yet. ``quality.gated_loads`` in the
 build database holds one row per feed: the feed's latest load (id and file SHA-256) when its
 suite last passed without a critical failure, the as-of date and suite digest of that run, and
-when (``record_gated_load``, called by the Dagster check). The next run reads the suite's
-``frames_since_mark`` with ``{gated_load_id}`` = that load (:func:`gate_scope`), so the pandas
-frame holds only the keys touched by later loads. Every row is validated instead when
+when (``record_gated_load``, called by the Dagster check). The next run reads the rows of the
+loads after that mark (:func:`gate_scope`, ``{gated_load_id}``); when one of them is unexpected,
+the frame is read again keeping only the latest version of each key among them, so a correction
+landed after a failed night supersedes the bad rows. Every row is validated instead when
 ``CRM_QUALITY_FULL=1``, when the table or the feed's row is missing, when the suite's digest
 changed, when tonight's as-of date is before the mark's, or when the marked load is no longer in
 the ledger. A failed gate leaves the mark as it was; a re-run of the same night that changes
 nothing leaves the row exactly as it was (``validated_at`` included).
-
-Without a mark, ``in_force`` covers every key of the feed: hundreds of millions of rows for a
-large shop, far more than one pandas frame in the memory the night may use. A frame the suite
-names in ``chunked_frames`` is therefore read in ``n`` chunks, ``n = ceil(estimated rows /
-CRM_QUALITY_CHUNK_ROWS)`` (default 2,000,000; the estimate is a cheap ``count(*)`` of the raw
-table, or of its rows after the mark), chunk ``i`` being the keys whose hash is ``i`` modulo
-``n`` (:func:`crm.quality.suites.raw.chunk_predicate`). Chunks are streamed: one is read,
-validated and dropped before the next is read, so memory holds about one chunk. The selection
-is made on the raw rows before the ranking, and every version of a key (and every row that
-could duplicate it) lands in the same chunk, so each chunk's rows are exactly the frame's rows
-of its keys, and the chunks together are the frame. Every expectation allowed on a chunked frame
-judges rows one by one or within one key (``CHUNKABLE_TYPES`` in
-:mod:`crm.quality.suites.spec`), so its counts over the chunks add up to its counts over the
-whole frame: :func:`combine_results` sums them, recomputes the unexpected percent and the
-``mostly`` share from the sums, and keeps the first sample values. The JSON result gives each
-frame's total rows (``frame_rows``) and how many chunks it was read in (``frame_chunks``).
 """
 
 from __future__ import annotations
@@ -37,11 +30,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import uuid
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -53,8 +43,9 @@ import pandas as pd
 
 from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
 from crm.personal_data import mask_statistics
+from crm.quality.sql_gate import Observation, observe_frame, observed_share
 from crm.quality.suites.marts import SHARES_HISTORY
-from crm.quality.suites.spec import CHUNKABLE_TYPES, Expectation, Suite
+from crm.quality.suites.spec import Expectation, Suite
 from crm.settings import TOKYO, duckdb_config, shop_now
 
 #: Statistics kept from GE's result of each expectation.
@@ -72,9 +63,6 @@ PARTIAL_LIMIT = 10
 GATED_LOADS = "quality.gated_loads"
 #: ``1`` makes every raw suite validate every row (and re-mark the feeds when they pass).
 FULL_ENV = "CRM_QUALITY_FULL"
-#: About how many rows of a chunked frame are read and validated at once.
-CHUNK_ROWS_ENV = "CRM_QUALITY_CHUNK_ROWS"
-DEFAULT_CHUNK_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -82,7 +70,7 @@ class GateScope:
     """Which loads of a raw feed a run of its suite validates."""
 
     feed: str
-    #: Keys touched by loads after this one are validated; 0 = every key.
+    #: Rows of the loads after this one are validated; 0 = every row.
     since_load_id: int
     #: The feed's latest loaded file now: the mark written when the suite passes (0 = none).
     through_load_id: int
@@ -122,10 +110,8 @@ class SuiteResult:
     validated_at: str
     run_id: str | None
     tolerances: dict[str, Any]
-    #: Frame name → its rows (over every chunk).
+    #: Frame name → its rows (raw suites: of the pass that was judged).
     frame_rows: dict[str, int]
-    #: Frame name → how many chunks it was read and validated in (1: whole).
-    frame_chunks: dict[str, int]
     results: list[ExpectationResult]
     #: Raw suites: the loads validated (None for a mart suite).
     scope: GateScope | None = None
@@ -160,13 +146,9 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
 
 
 def _sql(
-    text: str,
-    conn: duckdb.DuckDBPyConnection,
-    as_of: date,
-    scope: GateScope | None = None,
-    chunk: tuple[int, int] = (0, 1),
+    text: str, conn: duckdb.DuckDBPyConnection, as_of: date, scope: GateScope | None = None
 ) -> str:
-    """The frame's SQL for tonight: ``chunk`` is (index, count) of a chunked frame."""
+    """The frame's SQL for tonight."""
     history = (
         "(select null::date as as_of_date, null::varchar as rfm_group, null::double as share "
         "where false)"
@@ -178,8 +160,6 @@ def _sql(
         text.replace("{as_of_date}", f"date '{as_of.isoformat()}'")
         .replace("{rfm_shares_history}", history)
         .replace("{gated_load_id}", str(int(gated)))
-        .replace("{chunk_index}", str(int(chunk[0])))
-        .replace("{chunk_count}", str(int(chunk[1])))
     )
 
 
@@ -189,26 +169,12 @@ def full_validation_requested(env: dict[str, str] | None = None) -> bool:
     return value.strip().lower() in ("1", "true", "yes")
 
 
-def chunk_rows_setting(env: dict[str, str] | None = None) -> int:
-    """``CRM_QUALITY_CHUNK_ROWS``: about how many rows of a chunked frame are validated at once."""
-    value = (os.environ if env is None else env).get(CHUNK_ROWS_ENV, "").strip()
-    if not value:
-        return DEFAULT_CHUNK_ROWS
-    try:
-        rows = int(value.replace("_", "").replace(",", ""))
-    except ValueError:
-        rows = 0
-    if rows < 1:
-        raise ValueError(f"{CHUNK_ROWS_ENV} must be a positive number of rows, not {value!r}")
-    return rows
-
-
 def suite_digest(suite: Suite) -> str:
     """A fingerprint of what a suite checks (SQL, expectations, tolerances): a mark made by
     another version of the suite does not count."""
     content = {
         "frames": suite.frames,
-        "frames_since_mark": suite.frames_since_mark,
+        "frames_in_force": suite.frames_in_force,
         "expectations": [asdict(e) for e in suite.expectations],
         "tolerances": suite.tolerances,
     }
@@ -249,7 +215,7 @@ def _mark_reason(
     ).fetchone()
     if not (in_ledger and in_ledger[0]):
         return 0, f"every row: the marked load {load_id} is no longer in the ledger"
-    return int(load_id), f"keys touched by loads after {load_id}"
+    return int(load_id), f"rows of the loads after {load_id}"
 
 
 def gate_scope(
@@ -268,75 +234,13 @@ def gate_scope(
     return GateScope(feed, since, through, sha256, digest, reason)
 
 
-def _since_mark(scope: GateScope | None) -> bool:
-    return scope is not None and not scope.full
-
-
-def frame_sources(suite: Suite, scope: GateScope | None = None) -> dict[str, str]:
-    """Frame name → SQL: the suite's frames; with a scope that has a mark, ``frames_since_mark``
-    instead of those of the same name."""
-    sources = dict(suite.frames)
-    if _since_mark(scope):
-        sources.update(suite.frames_since_mark)
-    return sources
-
-
 def read_frames(
-    conn: duckdb.DuckDBPyConnection,
-    suite: Suite,
-    as_of: date,
-    scope: GateScope | None = None,
+    conn: duckdb.DuckDBPyConnection, suite: Suite, as_of: date
 ) -> dict[str, pd.DataFrame]:
-    """Every frame of the suite, each whole (one chunk; :func:`run_suite` streams chunks)."""
-    sources = frame_sources(suite, scope)
-    return {name: conn.execute(_sql(sql, conn, as_of, scope)).df() for name, sql in sources.items()}
-
-
-def chunk_count(
-    conn: duckdb.DuckDBPyConnection,
-    suite: Suite,
-    frame: str,
-    as_of: date,
-    scope: GateScope | None,
-    chunk_rows: int,
-) -> int:
-    """How many chunks ``frame`` is read in: ``ceil(estimated rows / chunk_rows)``, at least 1;
-    always 1 for a frame the suite does not mark as chunked."""
-    chunking = suite.chunked_frames.get(frame)
-    if chunking is None:
-        return 1
-    sql = chunking.rows_estimate_since_mark if _since_mark(scope) else chunking.rows_estimate
-    row = conn.execute(_sql(sql, conn, as_of, scope)).fetchone()
-    estimate = int(row[0]) if row and row[0] else 0
-    return max(1, math.ceil(estimate / max(1, chunk_rows)))
-
-
-def iter_chunks(
-    conn: duckdb.DuckDBPyConnection,
-    sql: str,
-    as_of: date,
-    scope: GateScope | None,
-    chunks: int,
-) -> Iterator[pd.DataFrame]:
-    """The frame's chunks one after the other. While the caller validates chunk ``i`` (pandas,
-    one core), DuckDB reads chunk ``i + 1`` on a cursor of its own in a background thread, so
-    at most two chunks are held at a time."""
-    cursor = conn.cursor()
-
-    def read(index: int) -> pd.DataFrame:
-        return cursor.execute(_sql(sql, cursor, as_of, scope, (index, chunks))).df()
-
-    if chunks == 1:
-        yield read(0)
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-chunk") as reader:
-        pending = reader.submit(read, 0)
-        for index in range(chunks):
-            frame = pending.result()
-            if index + 1 < chunks:
-                pending = reader.submit(read, index + 1)
-            yield frame
-            del frame
+    """Every frame of a mart suite, each whole (a raw suite is never read into pandas)."""
+    if suite.in_sql:
+        raise ValueError(f"{suite.name} is evaluated in SQL, its frames are not read whole")
+    return {name: conn.execute(_sql(sql, conn, as_of)).df() for name, sql in suite.frames.items()}
 
 
 @cache
@@ -353,8 +257,7 @@ def _gx_context() -> Any:
 
 def _release(batch: Any) -> None:
     """Drop what GE's (shared) pandas execution engine keeps of a validated frame: the frame
-    itself and its cached metrics (a boolean series per map expectation, as long as the frame),
-    so that only one chunk is held at a time."""
+    itself and its cached metrics."""
     engine = batch.data.execution_engine
     engine.batch_manager.batch_data_cache.pop(batch.id, None)
     engine.batch_manager.reset_batch_cache()
@@ -430,117 +333,77 @@ def validate_frames(suite: Suite, frames: dict[str, pd.DataFrame]) -> list[Expec
     return [done[spec.name] for spec in suite.expectations]
 
 
-def _unexpected_percent(element: int, missing: int | None, unexpected: int | None) -> float | None:
-    """GE's ``unexpected_percent`` of a map expectation: unexpected / non-missing x 100 (of every
-    row when the expectation counts no missing values); None when no row counts."""
-    if unexpected is None or element <= 0:
-        return None
-    if missing is None:
-        return unexpected / element * 100
-    considered = element - missing
-    return unexpected / considered * 100 if considered > 0 else None
+def _judgement(spec: Expectation) -> Expectation:
+    """The GE expectation judging what the warehouse observed for ``spec``: the share of expected
+    rows among those considered is at least ``mostly`` (every row without it)."""
+    return Expectation(
+        spec.name,
+        "ExpectColumnValuesToBeBetween",
+        {"column": spec.name, "min_value": float(spec.kwargs.get("mostly", 1.0))},
+        spec.frame,
+        spec.severity,
+        spec.description,
+    )
 
 
-def _summed(parts: list[dict[str, Any]], key: str) -> int | None:
-    values = [p[key] for p in parts if p.get(key) is not None]
-    return sum(int(v) for v in values) if values else None
+def judge_observations(
+    suite: Suite, observations: dict[str, Observation]
+) -> list[ExpectationResult]:
+    """GE's verdict on each expectation of a suite evaluated in SQL (results in the suite's
+    order, with the statistics counted in SQL; sample values of personal columns masked)."""
+    import great_expectations as gx
 
-
-def combine_results(spec: Expectation, parts: list[ExpectationResult]) -> ExpectationResult:
-    """One result of ``spec`` over a frame from its results over the frame's disjoint chunks.
-
-    Counts are summed; ``unexpected_percent`` is recomputed from the sums as GE does; with
-    ``mostly`` the success is that of the combined share of expected rows (GE: vacuously true
-    when no row counts), otherwise every chunk must succeed; the sample values are those of the
-    chunks in order, cut to ``PARTIAL_LIMIT``; a chunk's exception fails the result."""
-    if not parts:
-        raise ValueError(f"{spec.name}: no chunk results to combine")
-    if len(parts) == 1:
-        return parts[0]
-    if spec.type not in CHUNKABLE_TYPES:
-        raise ValueError(
-            f"{spec.name}: {spec.type} results cannot be combined over chunks; supported: "
-            + ", ".join(sorted(CHUNKABLE_TYPES))
+    specs = list(suite.expectations)
+    for spec in specs:  # the declaration must be a valid GE expectation
+        getattr(gx.expectations, spec.type)(**spec.kwargs)
+    shares = pd.DataFrame(
+        {s.name: pd.Series([observed_share(observations[s.name])], dtype="float64") for s in specs}
+    )
+    verdicts = validate_frame(shares, [_judgement(s) for s in specs])
+    return [
+        replace(
+            verdict,
+            type=spec.type,
+            kwargs=_jsonable(spec.kwargs),
+            statistics=mask_statistics(
+                _jsonable(observations[spec.name].statistics()), _jsonable(spec.kwargs)
+            ),
         )
-    stats = [p.statistics for p in parts]
-    if any(s.get("observed_value") is not None for s in stats):
-        raise ValueError(f"{spec.name}: an observed value cannot be combined over chunks")
-    element = _summed(stats, "element_count") or 0
-    missing = _summed(stats, "missing_count")
-    unexpected = _summed(stats, "unexpected_count")
-    combined: dict[str, Any] = {"element_count": element}
-    if missing is not None:
-        combined["missing_count"] = missing
-    if unexpected is not None:
-        combined["unexpected_count"] = unexpected
-    if any("unexpected_percent" in s for s in stats):
-        combined["unexpected_percent"] = _unexpected_percent(element, missing, unexpected)
-    if any("partial_unexpected_list" in s for s in stats):
-        sample = [v for s in stats for v in s.get("partial_unexpected_list") or []]
-        combined["partial_unexpected_list"] = sample[:PARTIAL_LIMIT]
-    exception = next((p.exception for p in parts if p.exception), None)
-    if exception is not None:
-        success = False
-    elif "mostly" in spec.kwargs:
-        considered = element - (missing or 0)
-        success = considered <= 0 or (considered - (unexpected or 0)) / considered >= float(
-            spec.kwargs["mostly"]
-        )
-    else:
-        success = all(p.success for p in parts)
-    return replace(parts[0], success=success, statistics=combined, exception=exception)
-
-
-@dataclass
-class FrameValidation:
-    """A frame validated chunk by chunk: its results (combined), rows and chunks."""
-
-    results: list[ExpectationResult]
-    rows: int
-    chunks: int
-
-
-def validate_chunks(chunks: Iterable[pd.DataFrame], specs: list[Expectation]) -> FrameValidation:
-    """Validate each chunk of a frame as it comes (none is kept), then combine the results."""
-    per_chunk: list[list[ExpectationResult]] = []
-    rows = read = 0
-    for frame in chunks:
-        rows += len(frame)
-        read += 1
-        if specs:
-            per_chunk.append(validate_frame(frame, specs))
-        del frame  # before the next chunk is read
-    results = [
-        combine_results(spec, [chunk[position] for chunk in per_chunk])
-        for position, spec in enumerate(specs)
+        for spec, verdict in zip(specs, verdicts, strict=True)
     ]
-    return FrameValidation(results, rows, read)
+
+
+def _has_unexpected(observations: dict[str, Observation]) -> bool:
+    return any(o.unexpected_count for o in observations.values())
+
+
+def observe_suite(
+    conn: duckdb.DuckDBPyConnection, suite: Suite, as_of: date, scope: GateScope | None
+) -> tuple[dict[str, Observation], dict[str, int]]:
+    """Every expectation of a suite evaluated in SQL, one aggregate pass per frame; a frame with
+    an unexpected row is observed again through its ``frames_in_force`` SQL when it has one."""
+    by_frame = _by_frame(suite)
+    observations: dict[str, Observation] = {}
+    rows: dict[str, int] = {}
+    for name, sql in suite.frames.items():
+        specs = by_frame.get(name, [])
+        rows[name], found = observe_frame(conn, _sql(sql, conn, as_of, scope), specs)
+        if _has_unexpected(found) and name in suite.frames_in_force:
+            in_force = _sql(suite.frames_in_force[name], conn, as_of, scope)
+            rows[name], found = observe_frame(conn, in_force, specs)
+        observations.update(found)
+    return observations, rows
 
 
 def validate_suite(
-    conn: duckdb.DuckDBPyConnection,
-    suite: Suite,
-    as_of: date,
-    scope: GateScope | None,
-    chunk_rows: int,
-) -> tuple[list[ExpectationResult], dict[str, int], dict[str, int]]:
-    """Read and validate every frame of the suite, chunked frames chunk by chunk; returns the
-    results in the suite's order, and each frame's rows and chunks. A frame no expectation
-    reads is only counted (in DuckDB: the rows of a feed's latest file can be many)."""
-    by_frame = _by_frame(suite)
-    done: dict[str, ExpectationResult] = {}
-    rows: dict[str, int] = {}
-    chunks: dict[str, int] = {}
-    for name, sql in frame_sources(suite, scope).items():
-        if name not in by_frame:
-            found = conn.execute(f"select count(*) from (\n{_sql(sql, conn, as_of, scope)}\n)")
-            rows[name], chunks[name] = int((found.fetchone() or (0,))[0]), 1
-            continue
-        count = chunk_count(conn, suite, name, as_of, scope, chunk_rows)
-        validated = validate_chunks(iter_chunks(conn, sql, as_of, scope, count), by_frame[name])
-        rows[name], chunks[name] = validated.rows, validated.chunks
-        done.update((r.name, r) for r in validated.results)
-    return [done[spec.name] for spec in suite.expectations], rows, chunks
+    conn: duckdb.DuckDBPyConnection, suite: Suite, as_of: date, scope: GateScope | None
+) -> tuple[list[ExpectationResult], dict[str, int]]:
+    """Validate every frame of the suite: results in the suite's order, and each frame's rows."""
+    if suite.in_sql:
+        observations, rows = observe_suite(conn, suite, as_of, scope)
+        return judge_observations(suite, observations), rows
+    frames = read_frames(conn, suite, as_of)
+    return validate_frames(suite, frames), {name: len(f) for name, f in frames.items()}
 
 
 def run_suite(
@@ -549,21 +412,17 @@ def run_suite(
     as_of: date,
     run_id: str | None = None,
     full: bool | None = None,
-    chunk_rows: int | None = None,
 ) -> SuiteResult:
-    """Read the suite's frames from the warehouse (read-only) and validate them, a chunked frame
-    chunk by chunk (about ``chunk_rows`` rows each, default ``CRM_QUALITY_CHUNK_ROWS``).
+    """Validate a suite against the warehouse (read-only).
 
-    Raw suites read only the keys touched since their gate's mark, unless ``full`` (default:
-    ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`)."""
+    Raw suites read only the rows of the loads after their gate's mark, unless ``full``
+    (default: ``CRM_QUALITY_FULL``) or there is no usable mark (see :func:`gate_scope`)."""
     if full is None:
         full = full_validation_requested()
-    if chunk_rows is None:
-        chunk_rows = chunk_rows_setting()
     conn = duckdb.connect(str(build_path), read_only=True, config=duckdb_config(build_path))
     try:
         scope = gate_scope(conn, suite, as_of, full)
-        results, frame_rows, frame_chunks = validate_suite(conn, suite, as_of, scope, chunk_rows)
+        results, frame_rows = validate_suite(conn, suite, as_of, scope)
     finally:
         conn.close()
     return SuiteResult(
@@ -574,7 +433,6 @@ def run_suite(
         run_id=run_id,
         tolerances=_jsonable(suite.tolerances),
         frame_rows=frame_rows,
-        frame_chunks=frame_chunks,
         results=results,
         scope=scope,
     )

@@ -1,8 +1,9 @@
-"""Quality gates: expectations on small frames, gate marks over several nights of one raw feed,
-then a failing night end to end.
+"""Quality gates: raw expectations counted in SQL over landed files (rows reach raw only through
+``load_feed``), mart expectations on small frames, gate marks over several nights of one raw
+feed, then a failing night end to end.
 
 The gate-mark nights run only ``raw/orders`` and its suite through Dagster (no dbt): each night
-validates the keys touched by the files the gate has not passed yet, a failed night's file is
+validates the rows of the files the gate has not passed yet, a failed night's file is
 checked again the next night, and a re-run of the same night leaves ``quality.gated_loads`` as
 it was.
 
@@ -19,7 +20,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -28,67 +29,258 @@ import pandas as pd
 import pytest
 
 from crm.contract import FEEDS
-from crm.loading.tables import ensure_raw_schema
+from crm.dbt_vars import dbt_float, dbt_var
+from crm.loading.loader import load_feed
 from crm.quality.report import write_night_report
 from crm.quality.runner import (
     GATED_LOADS,
-    ExpectationResult,
-    chunk_rows_setting,
-    combine_results,
+    SuiteResult,
     quality_dir_for,
     read_frames,
+    record_gated_load,
     run_suite,
-    suite_digest,
     validate_frame,
-    validate_frames,
     write_result,
 )
+from crm.quality.sql_gate import observe_frame
 from crm.quality.suites import ALL_SUITES
 from crm.quality.suites.marts import CUSTOMER_RFM
-from crm.quality.suites.raw import build_raw_suite
-from crm.quality.suites.spec import CRITICAL, Expectation
+from crm.quality.suites.raw import TOLERANCE_VARS, build_raw_suite, tolerances
+from crm.quality.suites.spec import CRITICAL, WARNING, Expectation
 from orchestration.resources import WarehouseResource
 from orchestration.run import run_nightly
 from tests.python.conftest import AS_OF, query, settings_for, write_feed_file
 
 ORDERS = build_raw_suite(FEEDS["orders"])
+ORDERS_HEADER = "order_id,customer_id,ordered_at,status,total_amount,updated_at"
 
 
 def _expectation(suite, name):
     return next(e for e in suite.expectations if e.name == name)
 
 
+def _order(n: int | str, ordered_at: str, updated_at: str, total: int = 1200) -> str:
+    return f"O{n},C{n},{ordered_at},ordered,{total},{updated_at}"
+
+
+def _land_orders(root: Path, name: str, rows: list[str]) -> Path:
+    """Land one orders file and load it into ``root/build.duckdb`` (the loader's own path)."""
+    write_feed_file(root / "landing", "orders", name, "\n".join([ORDERS_HEADER, *rows]) + "\n")
+    build = root / "build.duckdb"
+    with duckdb.connect(str(build)) as conn:
+        report = load_feed(conn, root / "landing", "orders")
+    [loaded] = [f for f in report.files if f.source_file.endswith(name)]
+    assert (loaded.status, loaded.rows_rejected) == ("loaded", 0), loaded
+    return build
+
+
+def _results(result: SuiteResult) -> dict:
+    return {r.name: r for r in result.results}
+
+
 # --------------------------------------------------------------------------------------------
-# Expectations on small frames (each can fail)
+# Raw expectations, counted in the warehouse and judged by Great Expectations
 
 
-def test_positive_totals_in_the_latest_file():
+def test_positive_totals_in_the_latest_file(tmp_path: Path):
     spec = _expectation(ORDERS, "total_amount_positive_in_latest_load")
     assert spec.critical
-    good = pd.DataFrame({"total_amount": [1200.0] * 19 + [0.0]})
-    broken = pd.DataFrame({"total_amount": [0.0] * 20})
-    assert validate_frame(good, [spec])[0].success
-    result = validate_frame(broken, [spec])[0]
+    day = "2025-06-28 10:00:00"
+    good = [_order(n, day, day, total=0 if n == 0 else 1200) for n in range(20)]
+    build = _land_orders(tmp_path, "orders_1.csv", good)
+    assert _results(run_suite(build, ORDERS, AS_OF, full=True))[spec.name].success
+    _land_orders(tmp_path, "orders_2.csv", [_order(f"Z{n}", day, day, total=0) for n in range(20)])
+    result = _results(run_suite(build, ORDERS, AS_OF, full=True))[spec.name]
     assert not result.success
+    assert result.statistics["element_count"] == 20
     assert result.statistics["unexpected_count"] == 20
     assert result.statistics["unexpected_percent"] == 100.0
+    assert result.statistics["partial_unexpected_list"] == [0.0] * 10
 
 
-def test_a_duplicate_key_in_one_file_fails_but_a_later_version_does_not():
-    spec = _expectation(ORDERS, "key_unique_per_version")
-    later = pd.DataFrame(
-        {"order_id": ["A", "A"], "_version": ["2025-01-01", "2025-01-01"], "_load_id": [1, 2]}
+def test_a_duplicate_key_in_one_file_fails_but_a_later_version_does_not(tmp_path: Path):
+    day = "2025-06-28 10:00:00"
+    build = _land_orders(tmp_path, "orders_1.csv", [_order(1, day, day), _order(2, day, day)])
+    _land_orders(tmp_path, "orders_2.csv", [_order(1, day, day)])  # same version, later file
+    assert _results(run_suite(build, ORDERS, AS_OF, full=True))["key_unique_per_version"].success
+    _land_orders(tmp_path, "orders_3.csv", [_order(5, day, day), _order(5, day, day)])
+    result = _results(run_suite(build, ORDERS, AS_OF, full=True))["key_unique_per_version"]
+    assert not result.success
+    assert result.statistics["unexpected_count"] == 2
+    [duplicate] = result.statistics["partial_unexpected_list"]
+    assert duplicate["order_id"] == "O5" and duplicate["_version"].startswith("2025-06-28")
+
+
+def test_future_and_ancient_dates_fail_on_the_raw_table(tmp_path: Path):
+    rows = [
+        _order(1, "2025-06-29 10:00:00", "2025-06-29 10:00:00"),
+        _order(2, "2031-01-01 10:00:00", "2025-06-29 10:00:00"),  # years after as-of and load
+        _order(3, "1900-01-01 00:00:00", "2025-06-29 10:00:00"),  # a parsing accident
+    ]
+    build = _land_orders(tmp_path, "orders_1.csv", rows)
+    results = _results(run_suite(build, ORDERS, AS_OF, full=True))
+    future = results["ordered_at_not_in_future"]
+    assert not future.success
+    assert future.statistics["unexpected_count"] == 1
+    assert future.statistics["partial_unexpected_list"][0][1].startswith("2031-01-01")
+    assert not results["ordered_at_after_min_date"].success
+    assert results["key_unique_per_version"].success and results["has_rows"].success
+
+
+def test_negative_amounts_are_judged_as_a_share_of_the_new_rows(tmp_path: Path):
+    spec = _expectation(ORDERS, "total_amount_not_negative")
+    assert spec.kwargs["mostly"] == dbt_float("raw_gate_amount_not_negative_share") == 0.99
+    day = "2025-06-28 10:00:00"
+    build = _land_orders(
+        tmp_path,
+        "orders_1.csv",
+        [_order(n, day, day, total=-5 if n == 0 else 10) for n in range(100)],
     )
-    same_file = later.assign(_load_id=[1, 1])
-    assert validate_frame(later, [spec])[0].success
-    assert not validate_frame(same_file, [spec])[0].success
+    result = _results(run_suite(build, ORDERS, AS_OF, full=True))[spec.name]
+    assert result.success and result.statistics["unexpected_count"] == 1  # 1 in 100
+    _land_orders(tmp_path, "orders_2.csv", [_order(100, day, day, total=-5)])
+    result = _results(run_suite(build, ORDERS, AS_OF, full=True))[spec.name]
+    assert not result.success and result.statistics["unexpected_count"] == 2  # 2 in 101
+    assert result.statistics["unexpected_percent"] == 2 / 101 * 100
 
 
-def test_status_must_be_a_contract_value():
-    spec = _expectation(ORDERS, "status_in_contract_set")
-    assert validate_frame(pd.DataFrame({"status": ["shipped", None]}), [spec])[0].success
-    result = validate_frame(pd.DataFrame({"status": ["shipped", "lost"]}), [spec])[0]
-    assert not result.success and result.statistics["partial_unexpected_list"] == ["lost"]
+SAMPLE = pd.DataFrame(
+    {
+        "k": ["a", "a", "b", "c", "c", "c", None, "d"],
+        "v": [1, 1, 2, 3, 3, 4, None, 5],
+        "x": [1.0, -2.0, None, 50.0, 7.0, 0.0, 3.0, -1.0],
+        "s": ["p", "q", None, "p", "zz", "p", "q", "p"],
+        "t": pd.to_datetime(["2025-01-01", "2025-03-01", None, "2031-01-01"] * 2),
+        "lim": pd.to_datetime(["2025-02-01"] * 7 + [None]),
+    }
+)
+SAMPLE_SPECS = [
+    Expectation("k_nn", "ExpectColumnValuesToNotBeNull", {"column": "k"}, "f", CRITICAL, ""),
+    Expectation(
+        "s_set",
+        "ExpectColumnValuesToBeInSet",
+        {"column": "s", "value_set": ["p", "q"]},
+        "f",
+        CRITICAL,
+        "",
+    ),
+    Expectation(
+        "x_min",
+        "ExpectColumnValuesToBeBetween",
+        {"column": "x", "min_value": 0, "mostly": 0.6},
+        "f",
+        CRITICAL,
+        "",
+    ),
+    Expectation(
+        "x_strict",
+        "ExpectColumnValuesToBeBetween",
+        {"column": "x", "min_value": 0, "max_value": 50, "strict_min": True, "strict_max": True},
+        "f",
+        WARNING,
+        "",
+    ),
+    Expectation(
+        "t_pair",
+        "ExpectColumnPairValuesAToBeGreaterThanB",
+        {
+            "column_A": "lim",
+            "column_B": "t",
+            "or_equal": True,
+            "ignore_row_if": "either_value_is_missing",
+        },
+        "f",
+        CRITICAL,
+        "",
+    ),
+    Expectation(
+        "kv_unique",
+        "ExpectCompoundColumnsToBeUnique",
+        {"column_list": ["k", "v"]},
+        "f",
+        CRITICAL,
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize("spec", SAMPLE_SPECS, ids=lambda s: s.name)
+def test_sql_counts_are_those_great_expectations_counts_on_pandas(spec: Expectation):
+    expected = validate_frame(SAMPLE, [spec])[0]
+    conn = duckdb.connect()
+    conn.register("sample_frame", SAMPLE)
+    rows, found = observe_frame(conn, "select * from sample_frame", [spec])
+    observed = found[spec.name].statistics()
+    assert rows == len(SAMPLE)
+    for key in ("element_count", "missing_count", "unexpected_count", "unexpected_percent"):
+        if key in expected.statistics and key in observed:
+            assert observed[key] == pytest.approx(expected.statistics[key]), key
+    assert observed["unexpected_count"] == expected.statistics["unexpected_count"]
+    if spec.type != "ExpectCompoundColumnsToBeUnique":
+        assert len(observed["partial_unexpected_list"]) == len(
+            expected.statistics["partial_unexpected_list"]
+        )
+    conn.close()
+
+
+def test_great_expectations_judges_the_counts_of_the_mostly_share(tmp_path: Path):
+    """x_min: 2 negatives in 7 values (mostly 0.6 passes); the same at 0.8 fails."""
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"))
+    conn.execute("create table f as select * from SAMPLE")
+    conn.close()
+    from crm.quality.runner import judge_observations
+    from crm.quality.suites.spec import Suite
+
+    strict = dataclasses.replace(
+        SAMPLE_SPECS[2], name="x_min_80", kwargs={**SAMPLE_SPECS[2].kwargs, "mostly": 0.8}
+    )
+    suite = Suite(
+        "s", ("raw", "f"), {"f": "select * from f"}, (SAMPLE_SPECS[2], strict), gated_feed="f"
+    )
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
+        _, found = observe_frame(conn, "select * from f", list(suite.expectations))
+    results = judge_observations(suite, found)
+    assert [r.success for r in results] == [True, False]
+    assert results[1].type == "ExpectColumnValuesToBeBetween"
+    assert results[1].kwargs["mostly"] == 0.8
+    assert results[1].statistics["unexpected_count"] == 2
+
+
+def test_a_raw_suite_is_never_read_into_pandas(tmp_path: Path):
+    day = "2025-06-28 10:00:00"
+    build = _land_orders(tmp_path, "orders_1.csv", [_order(1, day, day)])
+    with duckdb.connect(str(build), read_only=True) as conn, pytest.raises(ValueError, match="SQL"):
+        read_frames(conn, ORDERS, AS_OF)
+
+
+def test_no_raw_expectation_repeats_a_loader_rule():
+    for suite in ALL_SUITES:
+        if suite.target[0] != "raw":
+            continue
+        feed = FEEDS[suite.target[1]]
+        for spec in suite.expectations:
+            assert spec.name != "required_columns_present", suite.name
+            assert not spec.name.endswith(("_in_contract_set", "_in_contract_range")), spec.name
+            if spec.type == "ExpectColumnValuesToNotBeNull":
+                assert not feed.column(spec.kwargs["column"]).required, spec.name
+    suppressions = build_raw_suite(FEEDS["suppressions"])
+    assert "channel_not_null" in {e.name for e in suppressions.expectations}
+
+
+def test_raw_thresholds_are_the_dbt_vars():
+    found = tolerances()
+    assert set(found) == set(TOLERANCE_VARS)
+    for name, var in TOLERANCE_VARS.items():
+        assert str(found[name]) == str(dbt_var(var)) or found[name] == dbt_float(var), name
+    assert found["future_days"] == dbt_float("future_event_tolerance_days")
+    assert found["max_amount"] == dbt_float("plausible_order_total_max_yen")
+    # A threshold changed in the vars changes the suite, its expectations and its digest.
+    moved = build_raw_suite(FEEDS["orders"], {**found, "amount_not_negative_mostly": 0.5})
+    assert _expectation(moved, "total_amount_not_negative").kwargs["mostly"] == 0.5
+
+
+# --------------------------------------------------------------------------------------------
+# Mart expectations on small frames (each can fail)
 
 
 def test_every_purchaser_needs_exactly_one_rfm_group():
@@ -106,34 +298,6 @@ def test_rfm_share_jumps_are_a_warning():
     assert not validate_frame(pd.DataFrame({"share_change": [0.01, 0.25]}), [spec])[0].success
 
 
-def test_future_and_ancient_dates_fail_on_the_raw_table():
-    conn = duckdb.connect()
-    ensure_raw_schema(conn)
-    loaded = datetime(2025, 6, 30, 3, 0)
-    conn.execute(
-        "insert into raw._load_ledger values (1, 'orders', 'orders/a.csv', 'x', 1, 'utf-8', 3, 3, "
-        "0, 'loaded', null, ?)",
-        [loaded],
-    )
-    rows = [
-        ("O1", "2025-06-29 10:00:00"),
-        ("O2", "2031-01-01 10:00:00"),  # years after the as-of date and the load
-        ("O3", "1900-01-01 00:00:00"),  # a parsing accident
-    ]
-    for line, (order_id, ordered_at) in enumerate(rows, start=1):
-        conn.execute(
-            "insert into raw.orders (order_id, ordered_at, total_amount, _load_id, _source_file, "
-            "_source_line, _loaded_at) values (?, ?, 1000, 1, 'orders/a.csv', ?, ?)",
-            [order_id, ordered_at, line, loaded],
-        )
-    results = {r.name: r for r in validate_frames(ORDERS, read_frames(conn, ORDERS, AS_OF))}
-    assert not results["ordered_at_not_in_future"].success
-    assert results["ordered_at_not_in_future"].statistics["unexpected_count"] == 1
-    assert not results["ordered_at_after_min_date"].success
-    assert results["order_id_not_null"].success and results["key_unique_per_version"].success
-    conn.close()
-
-
 def test_every_suite_has_critical_expectations_and_unique_names():
     assert {s.name for s in ALL_SUITES} >= {f"raw_{feed}" for feed in FEEDS}
     for suite in ALL_SUITES:
@@ -143,246 +307,54 @@ def test_every_suite_has_critical_expectations_and_unique_names():
 
 
 # --------------------------------------------------------------------------------------------
-# Large frames are validated in chunks of whole keys, with the same results as in one piece
+# The gate reads the new loads only; a correction supersedes a failed file's rows
 
 
-def _comparable(result: ExpectationResult) -> tuple:
-    """Success, statistics (the sample as a sorted list: chunks see rows in another order) and
-    exception of a result."""
-    stats = dict(result.statistics)
-    if "partial_unexpected_list" in stats:
-        sample = stats["partial_unexpected_list"]
-        stats["partial_unexpected_list"] = sorted(json.dumps(v, sort_keys=True) for v in sample)
-    return result.success, stats, result.exception
-
-
-def _load(conn: duckdb.DuckDBPyConnection, load_id: int, loaded: datetime, rows: list) -> None:
-    conn.execute(
-        "insert into raw._load_ledger values (?, 'orders', ?, ?, 1, 'utf-8', ?, ?, 0, 'loaded', "
-        "null, ?)",
-        [load_id, f"orders/{load_id}.csv", f"sha{load_id}", len(rows), len(rows), loaded],
-    )
-    for line, (order_id, ordered_at, status, total, updated_at) in enumerate(rows, start=1):
-        conn.execute(
-            "insert into raw.orders (order_id, customer_id, ordered_at, status, total_amount, "
-            "updated_at, _load_id, _source_file, _source_line, _loaded_at) "
-            "values (?, 'C1', ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                order_id,
-                ordered_at,
-                status,
-                total,
-                updated_at,
-                load_id,
-                f"orders/{load_id}.csv",
-                line,
-                loaded,
-            ],
-        )
-
-
-def _orders_with_problems(path: Path, marked: bool) -> Path:
-    """raw.orders with two loads; the second has a newer version of O1 with a negative amount,
-    an older version of O3 (the first load's stays in force), a duplicate key (O9 twice in the
-    file), a date in 2031, a status outside the contract and an empty key. ``marked``: the
-    first load passed the gate."""
-    conn = duckdb.connect(str(path))
-    ensure_raw_schema(conn)
+def test_a_mark_limits_the_gate_to_the_new_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("CRM_QUALITY_FULL", raising=False)
     day = "2025-06-28 10:00:00"
-    _load(
-        conn,
-        1,
-        datetime(2025, 6, 29, 3, 0),
-        [(f"O{n}", day, "ordered", 1000, day) for n in range(1, 9)],
-    )
+    build = _land_orders(tmp_path, "orders_1.csv", [_order(n, day, day) for n in range(1, 9)])
+    first = run_suite(build, ORDERS, AS_OF)
+    assert first.success and first.scope is not None and first.scope.full
+    assert first.frame_rows["new_rows"] == 8
+    assert record_gated_load(build, first)
+
     later, earlier = "2025-06-30 09:00:00", "2025-06-27 09:00:00"
-    _load(
-        conn,
-        2,
-        datetime(2025, 6, 30, 3, 0),
+    _land_orders(
+        tmp_path,
+        "orders_2.csv",
         [
-            ("O1", day, "shipped", -500, later),
-            ("O3", day, "cancelled", 1000, earlier),
-            ("O9", day, "ordered", 1000, later),
-            ("O9", day, "ordered", 1000, later),
-            ("O10", "2031-01-01 10:00:00", "ordered", 1000, later),
-            ("O11", day, "lost", 1000, later),
-            ("O12", day, None, 1000, later),
-            (None, day, "ordered", 1000, later),
+            _order(1, day, later, total=-500),
+            _order(3, day, earlier),  # an older version: judged with the new rows
+            _order(9, day, later),
+            _order(9, day, later),  # a duplicate key in one file
+            _order(10, "2031-01-01 10:00:00", later),
         ],
     )
-    if marked:
-        conn.execute("create schema quality")
-        conn.execute(
-            f"create table {GATED_LOADS} as select 'orders' as feed, 1::bigint as load_id, "
-            "'sha1' as file_sha256, ?::date as as_of_date, ? as suite_digest, "
-            "now()::timestamp as validated_at",
-            [AS_OF, suite_digest(ORDERS)],
-        )
-    conn.close()
-    return path
-
-
-@pytest.mark.parametrize(("marked", "in_force"), [(False, 14), (True, 8)])
-def test_a_feed_validates_the_same_in_chunks_as_whole(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, marked: bool, in_force: int
-):
-    monkeypatch.delenv("CRM_QUALITY_FULL", raising=False)
-    monkeypatch.delenv("CRM_QUALITY_CHUNK_ROWS", raising=False)
-    build = _orders_with_problems(tmp_path / "build.duckdb", marked)
-    whole = run_suite(build, ORDERS, AS_OF)
-    monkeypatch.setenv("CRM_QUALITY_CHUNK_ROWS", "3")
-    chunked = run_suite(build, ORDERS, AS_OF)
-
-    assert whole.scope is not None and whole.scope.full is not marked
-    assert whole.frame_chunks["in_force"] == 1 and chunked.frame_chunks["in_force"] > 1
-    assert {k: v for k, v in chunked.frame_chunks.items() if k != "in_force"} == dict.fromkeys(
-        ("schema", "table", "latest_load", "ledger"), 1
-    )
-    assert chunked.frame_rows == whole.frame_rows and whole.frame_rows["in_force"] == in_force
-    assert {r.name: _comparable(r) for r in chunked.results} == {
-        r.name: _comparable(r) for r in whole.results
-    }
-    failed = {r.name for r in chunked.results if not r.success}
-    assert failed >= {
-        "order_id_not_null",
+    second = run_suite(build, ORDERS, AS_OF)
+    assert second.scope is not None and second.scope.since_load_id == first.scope.through_load_id
+    assert second.frame_rows["new_rows"] == 5  # the second file only
+    failed = {r.name for r in second.results if not r.success}
+    assert failed == {
         "key_unique_per_version",
         "total_amount_not_negative",
         "ordered_at_not_in_future",
-        "status_in_contract_set",
+        "total_amount_positive_in_latest_load",  # 1 of the file's 5 totals is not positive
     }
-    path = write_result(chunked, tmp_path / "quality")
+    assert not record_gated_load(build, second)
+    # Every row again without the mark: the same failures over the two files' versions in force.
+    full = run_suite(build, ORDERS, AS_OF, full=True)
+    assert full.frame_rows["new_rows"] == 11  # O1..O10 in force, O9 twice (a tie)
+    assert {r.name for r in full.results if not r.success} == failed
+    path = write_result(second, tmp_path / "quality")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["frame_chunks"]["in_force"] == chunked.frame_chunks["in_force"] > 1
-    assert data["frame_rows"]["in_force"] == in_force
+    assert data["frame_rows"]["new_rows"] == 5 and "frame_chunks" not in data
     html = write_night_report(tmp_path / "quality", AS_OF.isoformat()).read_text(encoding="utf-8")
-    assert f"in_force {in_force} rows in {data['frame_chunks']['in_force']} chunks" in html
-
-
-def test_a_mostly_share_is_judged_over_every_chunk_not_each():
-    spec = _expectation(ORDERS, "total_amount_not_negative")
-    assert spec.kwargs["mostly"] == 0.99
-
-    def frame(negative: int, positive: int, missing: int = 0) -> pd.DataFrame:
-        return pd.DataFrame(
-            {"total_amount": [-1.0] * negative + [1.0] * positive + [None] * missing}
-        )
-
-    cases = [
-        # One chunk fails alone (1 negative in 10), the frame passes (1 in 1000).
-        ([frame(1, 9, 2), frame(0, 990, 3)], [False, True], True),
-        # One chunk passes alone (1 in 100), the other fails, so does the frame (2 in 110).
-        ([frame(1, 99, 5), frame(1, 9)], [True, False], False),
-        # Each passes, so does the frame: its share is a weighted mean of the chunks'.
-        ([frame(1, 99, 50), frame(1, 199), frame(0, 0, 4)], [True, True, True], True),
-    ]
-    for chunks, alone, together in cases:
-        parts = [validate_frame(chunk, [spec])[0] for chunk in chunks]
-        assert [p.success for p in parts] == alone
-        combined = combine_results(spec, parts)
-        whole = validate_frame(pd.concat(chunks, ignore_index=True), [spec])[0]
-        assert combined.success is together
-        assert _comparable(combined) == _comparable(whole)
-        stats = combined.statistics
-        considered = stats["element_count"] - stats["missing_count"]
-        assert stats["unexpected_percent"] == stats["unexpected_count"] / considered * 100
-
-
-def test_row_checks_add_up_over_chunks_with_gx_percentages():
-    specs = [
-        _expectation(ORDERS, "order_id_not_null"),
-        _expectation(ORDERS, "status_in_contract_set"),
-        _expectation(ORDERS, "ordered_at_not_in_future"),
-    ]
-    day, future = pd.Timestamp("2025-06-28"), pd.Timestamp("2031-01-01")
-    limit = pd.Timestamp("2025-07-01")
-    chunks = [
-        pd.DataFrame(
-            {
-                "order_id": ["A", None, "B"],
-                "status": ["ordered", "lost", None],
-                "ordered_at": [day, future, None],
-                "_future_limit": [limit] * 3,
-            }
-        ),
-        pd.DataFrame(
-            {
-                "order_id": ["C", "D"],
-                "status": [None, None],
-                "ordered_at": [day, day],
-                "_future_limit": [limit] * 2,
-            }
-        ),
-        pd.DataFrame({"order_id": [], "status": [], "ordered_at": [], "_future_limit": []}).astype(
-            {
-                "order_id": object,
-                "status": object,
-                "ordered_at": "datetime64[ns]",
-                "_future_limit": "datetime64[ns]",
-            }
-        ),
-    ]
-    per_chunk = [validate_frame(chunk, specs) for chunk in chunks]
-    whole = validate_frame(pd.concat(chunks[:2], ignore_index=True), specs)
-    for position, spec in enumerate(specs):
-        combined = combine_results(spec, [results[position] for results in per_chunk])
-        assert _comparable(combined) == _comparable(whole[position]), spec.name
-    # One unexpected status among 2 present in 5 rows: the percent is of non-missing values.
-    status = whole[1].statistics
-    assert (status["element_count"], status["missing_count"]) == (5, 3)
-    assert status["unexpected_percent"] == 50.0
-
-
-def test_a_suite_refuses_what_cannot_be_combined_over_chunks():
-    row_count = Expectation(
-        "in_force_rows",
-        "ExpectTableRowCountToBeBetween",
-        {"min_value": 1},
-        "in_force",
-        CRITICAL,
-        "rows",
-    )
-    with pytest.raises(
-        ValueError,
-        match=r"in_force_rows .*Supported on a chunked frame: .*"
-        r"ExpectColumnValuesToBeBetween",
-    ):
-        dataclasses.replace(ORDERS, expectations=(*ORDERS.expectations, row_count))
-    unique_customer = Expectation(
-        "customer_unique",
-        "ExpectColumnValuesToBeUnique",
-        {"column": "customer_id"},
-        "in_force",
-        CRITICAL,
-        "one order per customer",
-    )
-    with pytest.raises(ValueError, match="does not include the chunk key order_id"):
-        dataclasses.replace(ORDERS, expectations=(*ORDERS.expectations, unique_customer))
-    # The same expectation on a frame read whole is fine.
-    dataclasses.replace(
-        ORDERS, expectations=(*ORDERS.expectations, dataclasses.replace(row_count, frame="table"))
-    )
-    parts = validate_frame(pd.DataFrame({"a": [1]}), [row_count]) * 2
-    with pytest.raises(ValueError, match="cannot be combined"):
-        combine_results(row_count, parts)
-
-
-def test_chunk_rows_setting():
-    assert chunk_rows_setting({}) == 2_000_000
-    assert chunk_rows_setting({"CRM_QUALITY_CHUNK_ROWS": "500_000"}) == 500_000
-    for bad in ("0", "-3", "many"):
-        with pytest.raises(ValueError, match="CRM_QUALITY_CHUNK_ROWS"):
-            chunk_rows_setting({"CRM_QUALITY_CHUNK_ROWS": bad})
+    assert "new_rows 5 rows" in html and "gx_key_unique_per_version" in html
 
 
 # --------------------------------------------------------------------------------------------
-# Gate marks: each night validates only the keys touched by loads the gate has not passed
-
-ORDERS_HEADER = "order_id,customer_id,ordered_at,status,total_amount,updated_at"
-
-
-def _order(n: int, ordered_at: str, updated_at: str, total: int = 1200) -> str:
-    return f"O{n},C{n},{ordered_at},ordered,{total},{updated_at}"
+# Gate marks: each night validates only the rows of loads the gate has not passed
 
 
 def _orders_night(
@@ -423,23 +395,23 @@ def _latest_orders_load(root: Path) -> int:
         return conn.execute(sql).fetchone()[0]  # type: ignore[index]
 
 
-def test_each_night_validates_only_the_keys_its_new_files_touch(
+def test_each_night_validates_only_the_rows_of_its_new_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.delenv("CRM_ALERT_LOG", raising=False)
     monkeypatch.delenv("CRM_ALERT_WEBHOOK_URL", raising=False)
     monkeypatch.delenv("CRM_QUALITY_FULL", raising=False)
 
-    # Night 1: no mark yet, every key is validated; the file's load becomes the mark.
+    # Night 1: no mark yet, every row is validated; the file's load becomes the mark.
     night_1 = tuple(_order(n, "2025-07-01 10:00:00", "2025-07-01 10:00:00") for n in range(1, 6))
     result, report = _orders_night(tmp_path, date(2025, 7, 1), "orders_1.csv", night_1)
     assert result.success
-    assert report["frame_rows"]["in_force"] == 5
+    assert report["frame_rows"]["new_rows"] == 5
     assert report["scope"]["since_load_id"] == 0
     first_mark = _gated_orders(tmp_path)
     assert first_mark[1] == _latest_orders_load(tmp_path)
 
-    # Night 2: two new orders and a newer version of O1: three keys, not the table's seven.
+    # Night 2: two new orders and a newer version of O1: three rows, not the table's eight.
     night_2 = (
         _order(6, "2025-07-02 10:00:00", "2025-07-02 10:00:00"),
         _order(7, "2025-07-02 11:00:00", "2025-07-02 11:00:00"),
@@ -447,7 +419,7 @@ def test_each_night_validates_only_the_keys_its_new_files_touch(
     )
     result, report = _orders_night(tmp_path, date(2025, 7, 2), "orders_2.csv", night_2)
     assert result.success
-    assert report["frame_rows"]["in_force"] == len(night_2)
+    assert report["frame_rows"]["new_rows"] == len(night_2)
     assert report["scope"]["since_load_id"] == first_mark[1]
     second_mark = _gated_orders(tmp_path)
     assert second_mark[1] == _latest_orders_load(tmp_path) > first_mark[1]
@@ -460,7 +432,7 @@ def test_each_night_validates_only_the_keys_its_new_files_touch(
     result, report = _orders_night(tmp_path, date(2025, 7, 3), "orders_3.csv", night_3)
     assert not result.success
     assert report["critical_failures"] == ["ordered_at_not_in_future"]
-    assert report["frame_rows"]["in_force"] == 2
+    assert report["frame_rows"]["new_rows"] == 2
     assert _gated_orders(tmp_path) == second_mark
 
     # Night 4: a correction of O9 (newer updated_at) and a new O10. The failed file is checked
@@ -472,22 +444,22 @@ def test_each_night_validates_only_the_keys_its_new_files_touch(
     result, report = _orders_night(tmp_path, date(2025, 7, 4), "orders_4.csv", night_4)
     assert result.success
     assert report["scope"]["since_load_id"] == second_mark[1]
-    assert report["frame_rows"]["in_force"] == 3
+    assert report["frame_rows"]["new_rows"] == 3
     fourth_mark = _gated_orders(tmp_path)
     assert fourth_mark[1] == _latest_orders_load(tmp_path)
 
     # The same night again: nothing new to validate, the mark row (validated_at too) unchanged.
     result, report = _orders_night(tmp_path, date(2025, 7, 4))
     assert result.success
-    assert report["frame_rows"]["in_force"] == 0
+    assert report["frame_rows"]["new_rows"] == 0
     assert report["frame_rows"]["table"] == 1  # has_rows reads the whole table's count
     assert _gated_orders(tmp_path) == fourth_mark
 
-    # CRM_QUALITY_FULL=1 validates every key in force again.
+    # CRM_QUALITY_FULL=1 validates every row again (the superseded bad O9 left out).
     monkeypatch.setenv("CRM_QUALITY_FULL", "1")
     result, report = _orders_night(tmp_path, date(2025, 7, 4))
     assert result.success
-    assert report["frame_rows"]["in_force"] == 10
+    assert report["frame_rows"]["new_rows"] == 10
     assert report["scope"]["since_load_id"] == 0
 
 
@@ -606,8 +578,8 @@ def test_a_broken_orders_file_fails_the_gate_and_keeps_yesterdays_files(
     assert "raw/orders" in alert and "make run" in alert
     report = quality_dir_for(tonight.build_path) / "2025-07-01" / "raw_orders.json"
     assert '"success": false' in report.read_text(encoding="utf-8")
-    # Only the keys of tonight's file were validated, and the gate's mark stayed on night 1.
-    assert json.loads(report.read_text(encoding="utf-8"))["frame_rows"]["in_force"] == 40
+    # Only the rows of tonight's file were validated, and the gate's mark stayed on night 1.
+    assert json.loads(report.read_text(encoding="utf-8"))["frame_rows"]["new_rows"] == 40
     marks = query(
         tonight,
         f"select g.load_id, max(l.load_id) as latest from {GATED_LOADS} as g "
