@@ -348,6 +348,7 @@ def append_load(
     and repairs: shop files are loaded by the loader."""
     feed = FEEDS[feed_name]
     now = shop_now()
+    ensure_raw_schema(conn)
     conn.execute(f"create or replace temp table _append_rows as {select_sql}", params)
     try:
         present = {c[0] for c in conn.execute("select * from _append_rows limit 0").description}
