@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from crm.contract import FEEDS as CONTRACT_FEEDS
 from crm.loading.raw_layer import append_load, copy_warehouse, refresh_view
 from tests.python.conftest import dbt_on_build, table_contents
 
@@ -149,7 +150,7 @@ def _hold_back(conn: duckdb.DuckDBPyConnection, feed: str) -> None:
         "update raw._load_ledger set raw_file = null "
         f"where load_id in (select _load_id from held.{feed})"
     )
-    refresh_view(conn, FEEDS[feed])
+    refresh_view(conn, CONTRACT_FEEDS[feed])
 
 
 def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None:
