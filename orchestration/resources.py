@@ -13,7 +13,8 @@ import dagster as dg
 import duckdb
 from dagster_dbt import DbtCliResource
 
-from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict
+from crm.file_modes import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, restrict, restrict_tree
+from crm.loading.raw_layer import raw_folder_of
 from crm.ownership import Claim
 from crm.settings import Settings, apply_private_umask, duckdb_config, duckdb_temp_dir
 from orchestration.dbt_project import dbt_project
@@ -102,10 +103,12 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 def restrict_build_files(build_path: Path) -> None:
-    """The build database, its WAL and its default spill folder (``<build>.tmp``, not a folder
-    named by CRM_DUCKDB_TEMP_DIR, which may be shared) as a looser umask may have left them."""
+    """The build database, its WAL, its raw folder and its default spill folder (``<build>.tmp``,
+    not a folder named by CRM_DUCKDB_TEMP_DIR, which may be shared) as a looser umask may have
+    left them."""
     restrict(build_path, BUILD_FILE_MODE)
     restrict(build_path.with_name(build_path.name + ".wal"), BUILD_FILE_MODE)
+    restrict_tree(raw_folder_of(build_path))  # the raw rows (crm/loading/raw_layer.py)
     spill = duckdb_temp_dir(build_path)
     if spill == build_path.with_name(build_path.name + ".tmp"):
         restrict(spill, PRIVATE_DIR_MODE)

@@ -20,15 +20,16 @@ For every file of a feed folder (``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, `
 
 Either way each row is checked by the same rules (see ``checks``): a row with a problem goes to
 ``raw._rejects`` (file, line, first bad column, every reason, the row as JSON), the others are
-appended to ``raw.<feed>`` with load metadata. Loaded + rejected = rows in the file; both paths
+written, with load metadata, to the load's Parquet file read by the view ``raw.<feed>`` (see
+``raw_layer``). Loaded + rejected = rows in the file; both paths
 load the same rows and reject the same rows for the same reasons. A file with more than the
 critical share of its rows rejected (``reject_share``) is refused as a whole on either path.
 
 Messages (ledger, reports) never quote a data value: a header is named only when it looks like
 one (``reading.describe_header``). Load times are Asia/Tokyo shop time (``shop_now``).
 
-Each file is loaded in one transaction together with its ledger entry: a crash leaves no half
-file behind.
+Each file is loaded in one transaction together with its ledger entry (its Parquet file is made
+final and put in force inside it): a crash leaves no half file behind.
 """
 
 from __future__ import annotations
@@ -54,7 +55,14 @@ from crm.loading.parquet_fast import (
     native_plan,
     reject_all_native,
 )
-from crm.loading.parsing import quote_identifier, quote_literal
+from crm.loading.parsing import quote_identifier
+from crm.loading.raw_layer import (
+    discard_partial,
+    make_final,
+    refresh_view,
+    remove_orphans,
+    write_partial,
+)
 from crm.loading.reading import (
     LINE_COLUMN,
     PROBLEM_COLUMN,
@@ -65,7 +73,7 @@ from crm.loading.reading import (
     read_parquet_batches,
 )
 from crm.loading.reject_share import RejectShares
-from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema, raw_table
+from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema
 from crm.settings import shop_now
 
 STAGE = "_landing_stage"
@@ -144,6 +152,7 @@ def load_feed(
     feed = FEEDS[feed_name]
     shares = shares or RejectShares.from_dbt_project()
     ensure_raw_schema(conn)
+    remove_orphans(conn, feed)
     folder = landing_dir / feed.name
     linked = folder.is_symlink()
     report = FeedLoadReport(feed=feed.name, folder=str(folder), present=linked or folder.is_dir())
@@ -258,8 +267,13 @@ def _record_in_ledger(
             f"select coalesce(max(load_id), 0) + 1 from {LEDGER_TABLE}"
         ).fetchone()[0]  # type: ignore[index]
         outcome = write(load_id, now)
+        if outcome.status == "loaded":
+            raw_file = make_final(conn, feed, load_id)
+        else:
+            raw_file = None
+            discard_partial(conn, feed, load_id)
         conn.execute(
-            f"insert into {LEDGER_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {LEDGER_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,
                 feed.name,
@@ -273,8 +287,11 @@ def _record_in_ledger(
                 outcome.status,
                 outcome.message or None,
                 now,
+                raw_file,
             ],
         )
+        if raw_file:
+            refresh_view(conn, feed)
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
@@ -483,24 +500,21 @@ def _insert_typed(
     header: list[str],
     rejected: int,
 ) -> int:
-    """Append the good typed rows to ``raw.<feed>`` and the ``rejected`` bad ones to the
-    rejects table; returns the rows loaded."""
+    """Write the good typed rows as the load's Parquet file (``raw_layer``) and the
+    ``rejected`` bad ones to the rejects table; returns the rows loaded."""
     contract_columns = ", ".join(quote_identifier(c.name) for c in feed.columns)
-    conn.execute(
-        f"""
-        insert into {raw_table(feed)} by name
-        select {contract_columns}, _source_line, _extra_columns,
-               {load_id} as _load_id, {quote_literal(source)} as _source_file,
-               ? as _loaded_at
-        from {TYPED} where _reasons is null
-        """,
-        [now],
+    loaded = write_partial(
+        conn,
+        feed,
+        load_id,
+        source,
+        now,
+        f"select {contract_columns}, _source_line, _extra_columns from {TYPED} "
+        "where _reasons is null",
     )
     if rejected:
         _insert_rejects(conn, feed, source, load_id, now, header)
-    return int(
-        conn.execute(f"select count(*) from {TYPED} where _reasons is null").fetchone()[0]  # type: ignore[index]
-    )
+    return loaded
 
 
 def _insert_rejects(

@@ -12,8 +12,9 @@ types this module does the same work in one DuckDB statement over ``read_parquet
 - any other plain column is turned into the text pyarrow's cast gives and parsed as text;
 - the text of a value (quoted by reasons, kept in rejects and ``_extra_columns``) is pyarrow's.
 
-Good rows go straight into ``raw.<feed>``; only when some rows are bad is the file read a second
-time for them, into the rejects table.
+Good rows go straight into the load's Parquet file (``raw_layer``: made final by the caller, or
+discarded when the file is refused); only when some rows are bad is the file read a second time
+for them, into the rejects table.
 
 A file that is not plain gets no plan and takes the row-parse path: binary or nested columns;
 float columns (DuckDB's text of a float is not pyarrow's); nanosecond timestamps (the row-parse
@@ -38,7 +39,8 @@ import pyarrow.parquet as pq
 from crm.contract import SQL_TYPES, Column, Feed
 from crm.loading.checks import Cell, json_object, row_checks, text_cell
 from crm.loading.parsing import parse_expr, quote_identifier, quote_literal
-from crm.loading.tables import REJECTS_TABLE, raw_table
+from crm.loading.raw_layer import discard_partial, write_partial
+from crm.loading.tables import REJECTS_TABLE
 
 Kind = Literal["string", "integer", "bool", "decimal", "date", "timestamp", "zoned"]
 
@@ -142,26 +144,26 @@ def load_native(
     load_id: int,
     now: datetime,
 ) -> tuple[int, int]:
-    """Insert the good rows into ``raw.<feed>`` and the bad ones into the rejects table;
-    returns (loaded, rejected)."""
+    """Write the good rows as the load's Parquet file (not final yet) and the bad ones into the
+    rejects table; returns (loaded, rejected)."""
     by_name = {c.name: c for c in plan.columns}
     cells = {c.name: _cell(c, by_name[c.name]) for c in feed.columns if c.name in by_name}
     checks = row_checks(feed, cells)
     extras = json_object([(c.name, c.text) for c in plan.columns if c.name not in cells])
     line = f"{ROW_NUMBER} + 1"
-    inserted = conn.execute(
+    loaded = write_partial(
+        conn,
+        feed,
+        load_id,
+        source,
+        now,
         f"""
-        insert into {raw_table(feed)} by name
         select {", ".join(checks.typed_columns)},
-               {line} as _source_line, {extras} as _extra_columns,
-               {load_id} as _load_id, {quote_literal(source)} as _source_file,
-               ? as _loaded_at
+               {line} as _source_line, {extras} as _extra_columns
         from {plan.scan}
         where {checks.ok}
         """,
-        [now],
-    ).fetchone()
-    loaded = int(inserted[0]) if inserted else 0
+    )
     rejected = plan.num_rows - loaded
     if rejected:
         record = json_object([(c.name, c.text) for c in plan.columns])
@@ -191,14 +193,15 @@ def reject_all_native(
     now: datetime,
     reason: str,
 ) -> None:
-    """Undo ``load_native`` for ``load_id`` (same transaction) and put every row of the file in
+    """Undo ``load_native`` for ``load_id`` (same transaction; its file is discarded, never made
+    final) and put every row of the file in
     the rejects table with ``reason``; a row with its own problem keeps its first bad column and
     its reasons after ``reason`` (as the row-parse path does)."""
     by_name = {c.name: c for c in plan.columns}
     cells = {c.name: _cell(c, by_name[c.name]) for c in feed.columns if c.name in by_name}
     checks = row_checks(feed, cells)
     record = json_object([(c.name, c.text) for c in plan.columns])
-    conn.execute(f"delete from {raw_table(feed)} where _load_id = ?", [load_id])
+    discard_partial(conn, feed, load_id)
     conn.execute(f"delete from {REJECTS_TABLE} where load_id = ?", [load_id])
     conn.execute(
         f"""

@@ -1,4 +1,5 @@
-"""The ``raw`` schema: one append-only table per feed, the load ledger and the rejects table.
+"""The ``raw`` schema: one view per feed over its Parquet files (``raw_layer``), the load ledger
+and the rejects table.
 
 Every raw row carries load metadata: ``_load_id`` (the ledger entry of its file, increasing with
 each load, so "the later file" is the larger id), ``_source_file``, ``_source_line``,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from crm.contract import FEEDS, SQL_TYPES, Feed
+from crm.contract import SQL_TYPES, Feed
 from crm.loading.parsing import quote_identifier
 
 RAW_SCHEMA = "raw"
@@ -31,10 +32,12 @@ def raw_table(feed: Feed) -> str:
     return f"{RAW_SCHEMA}.{quote_identifier(feed.name)}"
 
 
-def feed_table_ddl(feed: Feed) -> str:
-    columns = [f"{quote_identifier(c.name)} {SQL_TYPES[c.type]}" for c in feed.columns]
-    columns += [f"{name} {sql_type}" for name, sql_type in METADATA_COLUMNS]
-    return f"create table if not exists {raw_table(feed)} (\n  " + ",\n  ".join(columns) + "\n)"
+def feed_columns(feed: Feed) -> list[tuple[str, str]]:
+    """The columns of ``raw.<feed>`` and their SQL types: the contract's, then the load's."""
+    columns = [(c.name, SQL_TYPES[c.type]) for c in feed.columns]
+    return columns + [
+        (name, sql_type.removesuffix(" not null")) for name, sql_type in METADATA_COLUMNS
+    ]
 
 
 LEDGER_DDL = f"""
@@ -50,7 +53,8 @@ create table if not exists {LEDGER_TABLE} (
   rows_rejected bigint not null,
   status varchar not null,
   message varchar,
-  loaded_at timestamp not null
+  loaded_at timestamp not null,
+  raw_file varchar
 )
 """
 
@@ -69,10 +73,13 @@ create table if not exists {REJECTS_TABLE} (
 
 
 def ensure_raw_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw schema, every feed table (empty when a shop has no such feed) and the
-    ledger and rejects tables. Idempotent."""
+    """Create the raw schema, the ledger (``raw_file`` added to an older one) and the rejects
+    table, then every feed's view from the ledger (empty when a shop has no such feed; raw
+    tables of an older warehouse migrated first: see ``raw_layer``). Idempotent."""
+    from crm.loading.raw_layer import ensure_raw_layer  # it builds on this module
+
     conn.execute(f"create schema if not exists {RAW_SCHEMA}")
     conn.execute(LEDGER_DDL)
+    conn.execute(f"alter table {LEDGER_TABLE} add column if not exists raw_file varchar")
     conn.execute(REJECTS_DDL)
-    for feed in FEEDS.values():
-        conn.execute(feed_table_ddl(feed))
+    ensure_raw_layer(conn)

@@ -27,6 +27,7 @@ import duckdb
 from crm.contract import FEEDS
 from crm.loading.loader import FileLoadReport, load_feed
 from crm.loading.parsing import quote_identifier, quote_literal
+from crm.loading.raw_layer import copy_warehouse
 from crm.loading.reject_share import ROW_RULES_ONLY
 from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, raw_table
 
@@ -102,8 +103,8 @@ def baseline_warehouse(path: Path, landing: Path) -> Path:
 
 
 def warehouse_copy(template: Path, path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection to a fresh copy of the template warehouse."""
-    shutil.copyfile(template, path)
+    """A connection to a fresh copy of the template warehouse (its file and raw folder)."""
+    copy_warehouse(template, path)
     return duckdb.connect(str(path))
 
 

@@ -26,6 +26,7 @@ from crm.exports.cp932 import REPLACEMENT, encode_cp932, to_cp932_text
 from crm.exports.export import ExportOptions
 from crm.exports.funnel import STEPS, ExportDataError
 from crm.exports.holdout import holdout_fraction, is_held_out
+from crm.loading.raw_layer import copy_warehouse
 from tests.python.conftest import AS_OF, REPO, run_dbt, settings_for
 
 # --------------------------------------------------------------------------------------------
@@ -565,7 +566,7 @@ def warehouse_copy(shop, tmp_path: Path):
     settings, _ = shop
     root = tmp_path / "copy"
     root.mkdir()
-    shutil.copy(settings.build_path, root / "warehouse.build.duckdb")
+    copy_warehouse(settings.build_path, root / "warehouse.build.duckdb")
     return settings_for(root, settings.landing_dir)
 
 

@@ -5,12 +5,12 @@ rules (rfm_axes), which must recompute the rows already written."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
+from crm.loading.raw_layer import copy_warehouse
 from tests.python.conftest import dbt_on_build
 
 HISTORY = "marts.customer_rfm_history"
@@ -52,8 +52,8 @@ def test_incremental_history_equals_a_full_rebuild(shop, tmp_path: Path) -> None
     as_of = settings.as_of_date
     earlier = (as_of - timedelta(days=40)).isoformat()  # at least one month end before as_of
     build, rebuilt = tmp_path / "incremental.duckdb", tmp_path / "rebuilt.duckdb"
-    shutil.copy2(settings.build_path, build)
-    shutil.copy2(settings.build_path, rebuilt)
+    copy_warehouse(settings.build_path, build)
+    copy_warehouse(settings.build_path, rebuilt)
     with duckdb.connect(str(build), read_only=True) as conn:
         built = conn.execute(f"select max(snapshot_date) from {HISTORY}").fetchone()[0]
     assert built == as_of

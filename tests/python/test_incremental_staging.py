@@ -7,12 +7,13 @@ after a run for an earlier as-of date. Untouched rows are kept, not recomputed."
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
+from crm.contract import FEEDS as CONTRACT_FEEDS
+from crm.loading.raw_layer import append_load, copy_warehouse, refresh_view
 from tests.python.conftest import dbt_on_build, table_contents
 
 FEEDS = ("orders", "order_lines", "shipments", "returns", "sessions", "page_views")
@@ -143,12 +144,21 @@ def _check_and_unmark(build: Path, marks: dict[str, tuple]) -> None:
             conn.execute(f"update {table} set {column} = ? where {key} = ?", [original, value])
 
 
+def _hold_back(conn: duckdb.DuckDBPyConnection, feed: str) -> None:
+    """Take the loads of ``held.<feed>`` out of ``raw.<feed>`` (their files out of force)."""
+    conn.execute(
+        "update raw._load_ledger set raw_file = null "
+        f"where load_id in (select _load_id from held.{feed})"
+    )
+    refresh_view(conn, CONTRACT_FEEDS[feed])
+
+
 def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None:
     settings, _ = shop
     as_of = settings.as_of_date
     earlier = (as_of - timedelta(days=10)).isoformat()
     build = tmp_path / "incremental.duckdb"
-    shutil.copy2(settings.build_path, build)
+    copy_warehouse(settings.build_path, build)
     with duckdb.connect(str(build)) as conn:
         conn.execute("drop schema staging cascade")
         conn.execute("create schema held")
@@ -157,9 +167,7 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
                 f"create table held.{feed} as select * from raw.{feed} "
                 f"where _load_id = (select max(_load_id) from raw.{feed})"
             )
-            conn.execute(
-                f"delete from raw.{feed} where _load_id in (select _load_id from held.{feed})"
-            )
+            _hold_back(conn, feed)
         # ... and a correction of the oldest order, in a load of its own
         conn.execute(
             f"""
@@ -202,16 +210,18 @@ def test_incremental_staging_equals_a_full_rebuild(shop, tmp_path: Path) -> None
     _staging(build, tmp_path / "first", earlier)
     with duckdb.connect(str(build)) as conn:
         # the held files arrive now: loaded later, they get newer load ids than any so far
-        newest = conn.execute("select max(load_id) from raw._load_ledger").fetchone()[0]
         for feed in FEEDS:
-            conn.execute(
-                f"insert into raw.{feed} "
-                f"select * replace (_load_id + {newest + 10} as _load_id) from held.{feed}"
-            )
+            held_loads = conn.execute(
+                f"select _load_id, any_value(_source_file) from held.{feed} group by 1 order by 1"
+            ).fetchall()
+            for load_id, source in held_loads:
+                append_load(
+                    conn, feed, f"select * from held.{feed} where _load_id = {load_id}", source
+                )
         conn.execute("drop schema held cascade")
         marks = _mark_untouched(conn, earlier)
     rebuilt = tmp_path / "rebuilt.duckdb"
-    shutil.copy2(build, rebuilt)
+    copy_warehouse(build, rebuilt)
 
     _staging(build, tmp_path / "incremental", as_of.isoformat())
     _staging(rebuilt, tmp_path / "full", as_of.isoformat(), "--full-refresh")
@@ -267,18 +277,16 @@ def _products(build: Path, tmp_path: Path, as_of: str, *flags: str) -> None:
 
 def _new_version(conn: duckdb.DuckDBPyConnection, feed: str, where: str, changes: str) -> None:
     """A corrected version of the rows of raw.<feed> matching ``where``, in a load of its own."""
-    newest = conn.execute(
-        "select greatest((select max(load_id) from raw._load_ledger), "
-        "(select max(_load_id) from raw.order_lines), (select max(_load_id) from raw.orders))"
-    ).fetchone()[0]
-    conn.execute(
+    append_load(
+        conn,
+        feed,
         f"""
-        insert into raw.{feed}
-        select * replace ({changes}, {newest + 1} as _load_id)
+        select * replace ({changes})
         from raw.{feed}
         where {where}
         qualify row_number() over (partition by {where.split(" ")[0]} order by _load_id desc) = 1
-        """
+        """,
+        f"{feed}/correction.csv",
     )
 
 
@@ -290,12 +298,12 @@ def test_product_names_follow_redated_orders_and_moved_lines(shop, tmp_path: Pat
     as_of = settings.as_of_date.isoformat()
     stamp = f"timestamp '{as_of} 09:00:00'"
     build = tmp_path / "incremental.duckdb"
-    shutil.copy2(settings.build_path, build)
+    copy_warehouse(settings.build_path, build)
     products = {"intermediate.int_products_named": "_staged_as_of, _watermark_load_id"}
 
     def night(name: str) -> None:
         rebuilt = tmp_path / f"{name}_full.duckdb"
-        shutil.copy2(build, rebuilt)
+        copy_warehouse(build, rebuilt)
         _products(build, tmp_path / name, as_of)
         _products(rebuilt, tmp_path / f"{name}_full", as_of, "--full-refresh")
         assert table_contents(build, products) == table_contents(rebuilt, products), name

@@ -11,13 +11,13 @@ The shared shop is built as of 2025-06-30: its terms start on 2024-10-01 and 202
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from crm.loading.raw_layer import append_load, copy_warehouse
 from tests.python.conftest import dbt_on_build, table_contents
 
 pytestmark = pytest.mark.slow
@@ -108,7 +108,7 @@ def _kept_and_unmark(build: Path) -> dict[str, int]:
 
 def _twins(build: Path, tmp_path: Path, name: str) -> Path:
     twin = tmp_path / f"{name}.duckdb"
-    shutil.copy2(build, twin)
+    copy_warehouse(build, twin)
     return twin
 
 
@@ -116,7 +116,7 @@ def test_incremental_terms_equal_a_full_rebuild(shop, tmp_path: Path) -> None:
     settings, _ = shop
     as_of = settings.as_of_date
     build = tmp_path / "incremental.duckdb"
-    shutil.copy2(settings.build_path, build)
+    copy_warehouse(settings.build_path, build)
     with duckdb.connect(str(build), read_only=True) as conn:
         terms = [
             r[0] for r in conn.execute(f"select distinct term_start from {PROFILED}").fetchall()
@@ -137,17 +137,18 @@ def test_incremental_terms_equal_a_full_rebuild(shop, tmp_path: Path) -> None:
             "and status not in ('cancelled', 'returned') "
             "and ordered_at >= '2025-01-05' and ordered_at < '2025-02-01'"
         ).fetchone()[0]
-        conn.execute(
+        append_load(
+            conn,
+            "orders",
             f"""
-            insert into raw.orders
             select * replace (
                 total_amount + 50000 as total_amount,
-                timestamp '{as_of.isoformat()} 09:00:00' as updated_at,
-                (select max(load_id) + 1 from raw._load_ledger) as _load_id
+                timestamp '{as_of.isoformat()} 09:00:00' as updated_at
             )
             from raw.orders
             where order_id = ?
             """,
+            "orders/late_correction.csv",
             [order_id],
         )
     marked = _mark(build, [EARLY, LATE], order_id)
@@ -185,12 +186,14 @@ def test_incremental_terms_equal_a_full_rebuild(shop, tmp_path: Path) -> None:
     with duckdb.connect(str(build)) as conn:
         conn.execute(f"update {monthly} set new_orders = -999 where month_start < '2025-01-01'")
         before = conn.execute(f"select count(*) from {monthly} where new_orders = -999").fetchone()
-        conn.execute(
-            "insert into raw.orders select * replace (total_amount + 7000 as total_amount, "
-            f"timestamp '{as_of.isoformat()} 10:00:00' as updated_at, "
-            "(select max(load_id) + 2 from raw._load_ledger) as _load_id) "
+        append_load(
+            conn,
+            "orders",
+            "select * replace (total_amount + 7000 as total_amount, "
+            f"timestamp '{as_of.isoformat()} 10:00:00' as updated_at) "
             "from raw.orders where order_id = ? qualify row_number() over "
             "(order by _load_id desc) = 1",
+            "orders/second_correction.csv",
             [order_id],
         )
     rebuilt = _twins(build, tmp_path, "rebuilt_monthly")

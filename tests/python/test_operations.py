@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from crm.contract import FEEDS
+from crm.loading.raw_layer import append_load
 from crm.settings import TOKYO
 from orchestration.definitions import build_definitions, defs
 from orchestration.docs_site import (
@@ -195,16 +196,19 @@ def test_every_raw_feed_has_freshness_expectations():
         assert graph.get(key).freshness_policy is not None, feed
 
 
-def test_data_freshness_is_about_the_latest_event_date():
+def test_data_freshness_is_about_the_latest_event_date(tmp_path: Path):
     as_of = date(2025, 6, 30)
-    with duckdb.connect() as conn:
-        conn.execute("create schema raw")
-        conn.execute("create table raw.orders (order_id varchar, ordered_at timestamp)")
-        conn.execute(
-            "insert into raw.orders values ('1', '2025-06-27 10:00'), ('2', '2025-07-05 10:00')"
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        append_load(
+            conn,
+            "orders",
+            "select * from (values ('1', timestamp '2025-06-27 10:00'), "
+            "('2', timestamp '2025-07-05 10:00')) as t(order_id, ordered_at)",
+            "orders/o.csv",
         )
-        conn.execute("create table raw.order_lines (order_id varchar, line_number bigint)")
-        conn.execute("insert into raw.order_lines values ('1', 1)")
+        append_load(
+            conn, "order_lines", "select '1' as order_id, 1 as line_number", "order_lines/l.csv"
+        )
         orders = data_freshness_result(conn, FEEDS["orders"], as_of)
         lines = data_freshness_result(conn, FEEDS["order_lines"], as_of)
         returns = data_freshness_result(conn, FEEDS["returns"], as_of)  # not delivered

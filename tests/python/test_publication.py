@@ -5,13 +5,13 @@ copy. Another build database, or a file that is mostly free space, is written af
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from crm.loading.raw_layer import copy_warehouse
 from crm.quality import publish
 from crm.quality.publish import publish_warehouse
 from orchestration.dbt_project import ensure_manifest
@@ -66,7 +66,7 @@ def test_later_nights_copy_only_the_partitions_that_changed(shop, tmp_path: Path
     settings, _ = shop
     as_of = settings.as_of_date
     build = tmp_path / "warehouse.build.duckdb"
-    shutil.copy2(settings.build_path, build)
+    copy_warehouse(settings.build_path, build)
     with duckdb.connect(str(build)) as conn:
         # as if the past partitions had been written by earlier nights (the shop was built in
         # one run, which stamped every row with its as-of date)
@@ -122,7 +122,7 @@ def test_later_nights_copy_only_the_partitions_that_changed(shop, tmp_path: Path
 
     # another build database: written afresh (no mark left)
     other_build = tmp_path / "other.build.duckdb"
-    shutil.copy2(build, other_build)
+    copy_warehouse(build, other_build)
     fourth = publish_warehouse(other_build, published, as_of, ensure_manifest())
     assert not fourth.incremental and _marked(published) == 0
     assert _every_table(published) == _every_table(other_build)
@@ -131,7 +131,7 @@ def test_later_nights_copy_only_the_partitions_that_changed(shop, tmp_path: Path
 def test_a_file_mostly_free_space_is_written_afresh(shop, tmp_path: Path, monkeypatch) -> None:
     settings, _ = shop
     build = tmp_path / "warehouse.build.duckdb"
-    shutil.copy2(settings.build_path, build)
+    copy_warehouse(settings.build_path, build)
     published = tmp_path / "warehouse.duckdb"
     publish_warehouse(build, published, settings.as_of_date, ensure_manifest())
     monkeypatch.setattr(publish, "MAX_FREE_SHARE", -1.0)  # any free block is too many

@@ -6,12 +6,12 @@ table, instead of every row of the history; a run that wrote every row checks ev
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
+from crm.loading.raw_layer import copy_warehouse
 from crm.settings import PROJECT_DIR
 from tests.python.conftest import run_dbt
 
@@ -61,7 +61,7 @@ def test_scoped_tests_check_what_the_run_wrote(shop, tmp_path: Path) -> None:
     as_of = settings.as_of_date.isoformat()
     yesterday = (settings.as_of_date - timedelta(days=1)).isoformat()
     build = tmp_path / "scoped.duckdb"
-    shutil.copy2(settings.build_path, build)
+    copy_warehouse(settings.build_path, build)
 
     def statuses(name: str) -> dict[str, str]:
         return _of_kinds(all_statuses(name))

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from crm.loading.raw_layer import copy_warehouse
 from crm.settings import PROJECT_DIR, Settings
 from orchestration.run import run_nightly
 from tests.python.conftest import query, run_dbt, settings_for
@@ -109,7 +110,7 @@ def test_late_orders_leave_the_written_term_untouched_until_a_full_refresh(shop,
     settings, _ = shop
     root = tmp_path / "run"
     root.mkdir()
-    shutil.copy2(settings.build_path, root / "warehouse.build.duckdb")
+    copy_warehouse(settings.build_path, root / "warehouse.build.duckdb")
     landing = tmp_path / "landing"
     shutil.copytree(settings.landing_dir, landing)
     later = settings_for(root, landing, as_of=date(2025, 7, 15))
