@@ -113,7 +113,11 @@ def test_the_build_database_and_its_wal_are_private_under_a_server_umask(
             wal = build.with_name(build.name + ".wal")
             assert wal.exists(), "the load's rows are still in the WAL (not checkpointed)"
             assert _mode(wal) == 0o640
-            assert b"hanako@example.jp" in wal.read_bytes()  # why it must be private
+            [raw_file] = (build.parent / f"{build.name}.raw" / "members").glob("*.parquet")
+            emails = conn.execute(f"select email from read_parquet('{raw_file}')").fetchall()
+            assert ("hanako@example.jp",) in emails  # why the raw layer must be private
+            assert _mode(raw_file) == 0o640
+            assert _mode(raw_file.parent) == 0o750
             assert _mode(build) == 0o640
             assert _mode(spill) == 0o750
 

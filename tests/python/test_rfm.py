@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from crm.loading.raw_layer import copy_warehouse
 from crm.settings import PROJECT_DIR
 from orchestration.run import run_nightly
 from tests.python.conftest import AS_OF, query, run_dbt, settings_for
@@ -66,7 +67,7 @@ def test_editing_a_band_in_the_seed_csv_changes_the_groups(shop, tmp_path: Path)
     """ "Loyal = 8+ orders" instead of 6+: edit one CSV, re-run dbt, the groups follow."""
     settings, _ = shop
     warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy2(settings.build_path, warehouse)
+    copy_warehouse(settings.build_path, warehouse)
     project = _copy_dbt_project(tmp_path / "project")
     seed = project / "seeds" / "rfm" / "rfm_frequency_bands.csv"
     _set_band(seed, "f3_5", "upper_bound", "8")
@@ -105,7 +106,7 @@ def test_month_end_history_is_written_once_and_only_grows(shop, tmp_path: Path):
     settings, _ = shop
     root = tmp_path / "run"
     root.mkdir()
-    shutil.copy2(settings.build_path, root / "warehouse.build.duckdb")
+    copy_warehouse(settings.build_path, root / "warehouse.build.duckdb")
     later = settings_for(root, settings.landing_dir, as_of=date(2025, 8, 15))
     snapshots = "intermediate.int_customer_months_snapshotted"
 
