@@ -19,6 +19,13 @@ NIGHTLY_MAX_S = 60.0
 PEAK_MAX_MB = 8 * 1024.0
 PANDAS_MIN_SPEEDUP = 10.0
 LOWER_BOUND_MAX_RATIO = 5.0
+#: Issue 21's targets: load + raw gates in the initial build from Parquet and in the nightly run,
+#: seconds, at large and (every smaller scale) at medium.
+LANDING_MAX_S = {"large": (150.0, 10.0), "medium": (20.0, 5.0)}
+#: The initial build from CSV (one CP932 feed) at most this many times the one from Parquet.
+CSV_MAX_RATIO = 1.5
+#: The warehouse file, the raw layer and spill together at most (the phases' peak disk).
+DISK_MAX_GB = 40.0
 PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb", "dagster", "dagster-dbt", "pandas", "pyarrow")
 #: Phases that run the warehouse (the product); their peak memory is what the target is about.
 WAREHOUSE_PHASES = ("full_build_parquet", "nightly_parquet", "exports_parquet", "full_build_csv")
@@ -27,7 +34,8 @@ WAREHOUSE_PHASES = ("full_build_parquet", "nightly_parquet", "exports_parquet", 
 #: What a Dagster step of the nightly job is, by its key's prefix.
 STEP_KINDS = {
     "raw": "load",
-    "quality": "quality gates",
+    "quality_raw": "raw gates",
+    "quality": "mart gates",
     "crm_dbt_models": "dbt build",
     "exports": "exports",
     "docs": "docs site",
@@ -133,12 +141,35 @@ def _target(name: str, value: float | None, limit: float, unit: str, at_most: bo
     }
 
 
-def targets(phases: dict[str, Report], peers: Report) -> list[Report]:
+def steps_by_kind(steps: list[Report]) -> dict[str, float]:
+    """Seconds per kind of Dagster step of one run."""
+    kinds: dict[str, float] = {}
+    for s in steps:
+        kind = step_kind(s["step"])
+        kinds[kind] = round(kinds.get(kind, 0.0) + s["seconds"], 2)
+    return kinds
+
+
+def landing_seconds(kinds: dict[str, float]) -> float | None:
+    """Load + raw gates of one run (None when the run has no steps on record)."""
+    if not kinds:
+        return None
+    return round(kinds.get("load", 0.0) + kinds.get("raw gates", 0.0), 2)
+
+
+def targets(phases: dict[str, Report], peers: Report, scale: str = "large") -> list[Report]:
     # a phase that failed measured no complete run: its targets are not judged
     done = {name: phase for name, phase in phases.items() if phase.get("exit_code", 0) == 0}
 
     def seconds(name: str) -> float | None:
         return done[name]["seconds"] if name in done else None
+
+    def landing(name: str) -> float | None:
+        steps = done.get(name, {}).get("result", {}).get("steps", [])
+        return landing_seconds(steps_by_kind(steps))
+
+    initial_max, nightly_max = LANDING_MAX_S.get(scale, LANDING_MAX_S["medium"])
+    disks = [done[p].get("peak_disk_used_gb") or 0.0 for p in WAREHOUSE_PHASES if p in done]
 
     peaks = [done[p]["peak_rss_tree_mb"] for p in WAREHOUSE_PHASES if p in done]
     ratios = peers["ratios"]
@@ -172,7 +203,85 @@ def targets(phases: dict[str, Report], peers: Report) -> list[Report]:
             "×",
             True,
         ),
+        _target(
+            "load + raw gates, initial build from Parquet",
+            landing("full_build_parquet"),
+            initial_max,
+            "s",
+            True,
+        ),
+        _target(
+            "load + raw gates, nightly run", landing("nightly_parquet"), nightly_max, "s", True
+        ),
+        _target(
+            "initial build from CSV / from Parquet",
+            _ratio(seconds("full_build_csv"), seconds("full_build_parquet")),
+            CSV_MAX_RATIO,
+            "×",
+            True,
+        ),
+        _target(
+            "peak disk of the warehouse phases (file, raw layer, spill)",
+            max(disks) if disks else None,
+            DISK_MAX_GB,
+            "GB",
+            True,
+        ),
     ]
+
+
+#: The runs and figures compared with the baseline.
+BASELINE_RUNS = ("full_build_parquet", "nightly_parquet", "full_build_csv")
+
+
+def baseline_of(report: Report) -> Report:
+    """The figures of a report kept to compare later reports with (``--keep-as-baseline``)."""
+    runs = {}
+    for name in BASELINE_RUNS:
+        phase = report.get("phases", {}).get(name)
+        if not phase or phase.get("exit_code", 0) != 0:
+            continue
+        kinds = steps_by_kind(phase.get("result", {}).get("steps", []))
+        runs[name] = {
+            "wall": phase["seconds"],
+            "load + raw gates": landing_seconds(kinds),
+            **kinds,
+            "peak MB": phase["peak_rss_tree_mb"],
+        }
+    commits = sorted({p.get("commit", "") for n, p in report.get("phases", {}).items()} - {""})
+    return {"created_at": report.get("created_at"), "commits": commits, "runs": runs}
+
+
+def comparison(report: Report) -> list[Report]:
+    """Rows of baseline against now, per run and figure, for the runs both have."""
+    base = report.get("baseline", {}).get("runs", {})
+    now = baseline_of(report)["runs"]
+    rows = []
+    for run in BASELINE_RUNS:
+        if run not in base or run not in now:
+            continue
+        for figure in (
+            "wall",
+            "load + raw gates",
+            "load",
+            "raw gates",
+            "mart gates",
+            "dbt build",
+            "peak MB",
+        ):
+            before, after = base[run].get(figure), now[run].get(figure)
+            if before is None and after is None:
+                continue
+            rows.append(
+                {
+                    "run": run,
+                    "figure": figure,
+                    "baseline": before,
+                    "now": after,
+                    "ratio": _ratio(after, before),
+                }
+            )
+    return rows
 
 
 def _fmt(value: Any) -> str:
@@ -251,6 +360,21 @@ def render_markdown(report: Report) -> str:
         lines.append(
             f"| {run} | " + " | ".join(_fmt(kinds.get(k)) for k in report["step_kinds"]) + " |"
         )
+    if report.get("baseline"):
+        base = report["baseline"]
+        lines += [
+            "",
+            f"## Against the baseline (report of {base.get('created_at')}, commit "
+            f"{', '.join(base.get('commits', []))})",
+            "",
+            "| run | figure | baseline | now | now / baseline |",
+            "|---|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {r['run']} | {r['figure']} | {_fmt(r['baseline'])} | {_fmt(r['now'])} | "
+            f"{_fmt(r['ratio'])} |"
+            for r in comparison(report)
+        ]
     for run, models in report["slowest_models"].items():
         lines += [
             "",

@@ -22,10 +22,11 @@ from typing import Any
 from benchmarks.measure import PhaseRun, run_phase
 from benchmarks.report import (
     STEP_KINDS,
+    baseline_of,
     machine_facts,
     peers_section,
     render_markdown,
-    step_kind,
+    steps_by_kind,
     targets,
 )
 
@@ -284,16 +285,12 @@ def build_report(plan: Plan, phases: dict[str, dict[str, Any]]) -> dict[str, Any
     def result(name: str) -> dict[str, Any]:
         return phases.get(name, {}).get("result", {})
 
-    steps_by_kind: dict[str, dict[str, float]] = {}
+    by_kind: dict[str, dict[str, float]] = {}
     slowest: dict[str, list[dict[str, Any]]] = {}
     for name in ("full_build_parquet", "nightly_parquet", "exports_parquet", "full_build_csv"):
         steps = result(name).get("steps", [])
         if steps:
-            kinds: dict[str, float] = {}
-            for s in steps:
-                kind = step_kind(s["step"])
-                kinds[kind] = round(kinds.get(kind, 0.0) + s["seconds"], 2)
-            steps_by_kind[name] = kinds
+            by_kind[name] = steps_by_kind(steps)
         models = result(name).get("dbt", {}).get("slowest_models")
         if models:
             slowest[name] = models
@@ -326,10 +323,11 @@ def build_report(plan: Plan, phases: dict[str, dict[str, Any]]) -> dict[str, Any
         "rows_per_feed_landed_nightly": result("nightly_parquet").get("rows_per_feed", {}),
         "phases": phases,
         "step_kinds": [*dict.fromkeys(STEP_KINDS.values()), "other"],
-        "steps_by_kind": steps_by_kind,
+        "steps_by_kind": by_kind,
         "slowest_models": slowest,
         "peers": peers,
-        "targets": targets(phases, peers),
+        "targets": targets(phases, peers, plan.scale),
+        "baseline": _baseline(plan),
         "notes": [
             "The shop is generated once per format with its last day as separate per-day files: "
             "the initial full build lands every other file and runs as of the day before; the "
@@ -339,6 +337,23 @@ def build_report(plan: Plan, phases: dict[str, dict[str, Any]]) -> dict[str, Any
             "Targets are set for the large scale on a 2-core / 24 GB machine.",
         ],
     }
+
+
+BASELINE_FILE = "baseline.json"
+
+
+def _baseline(plan: Plan) -> dict[str, Any]:
+    """The figures the report is compared with, kept by ``--keep-as-baseline`` ({} if none)."""
+    path = plan.results / plan.scale / BASELINE_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def keep_as_baseline(plan: Plan) -> None:
+    """Keep the figures of the report in the results folder as the baseline of the next ones."""
+    folder = plan.results / plan.scale
+    report = json.loads((folder / "report.json").read_text())
+    text = json.dumps(baseline_of(report), indent=2, ensure_ascii=False) + "\n"
+    (folder / BASELINE_FILE).write_text(text)
 
 
 def write_report(report: dict[str, Any], folder: Path) -> None:
@@ -375,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run no phase: rewrite report.json and report.md of the results folder from the "
         "phases it holds (after a change of the report's layout or targets)",
     )
+    parser.add_argument(
+        "--keep-as-baseline",
+        action="store_true",
+        help="before running, keep the figures of the report in the results folder as the "
+        "baseline the new report is compared with (baseline.json)",
+    )
     args = parser.parse_args(argv)
     customers, days = SCALES[args.scale]
     plan = Plan(
@@ -394,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(plan.only) - {name for name, *_ in plan_phases(plan)}
     if unknown:
         parser.error(f"unknown phase(s): {', '.join(sorted(unknown))}")
+    if args.keep_as_baseline:
+        keep_as_baseline(plan)
     report = run_benchmark(plan)
     print(render_markdown(report))
     print(f"Report: {plan.results / plan.scale / 'report.json'} (and report.md)")

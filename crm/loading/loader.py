@@ -44,7 +44,7 @@ from pathlib import Path
 import duckdb
 
 from crm.contract import ACCEPTED_SUFFIXES, FEEDS, Feed
-from crm.loading.checks import computed_once, json_object, row_checks, text_cell
+from crm.loading.checks import RowChecks, computed_once, json_object, row_checks, text_cell
 from crm.loading.csv_stage import drop_stage, stage_csv
 from crm.loading.landing_area import SYMLINK_MESSAGE, FeedFolder, feed_folder, quiet_seconds
 from crm.loading.parquet_fast import (
@@ -55,7 +55,7 @@ from crm.loading.parquet_fast import (
     native_plan,
     reject_all_native,
 )
-from crm.loading.parsing import quote_identifier
+from crm.loading.parsing import quote_identifier, quote_literal
 from crm.loading.raw_layer import (
     discard_partial,
     make_final,
@@ -77,7 +77,6 @@ from crm.loading.tables import LEDGER_TABLE, REJECTS_TABLE, ensure_raw_schema
 from crm.settings import shop_now
 
 STAGE = "_landing_stage"
-TYPED = "_landing_typed"
 LINE = quote_identifier(LINE_COLUMN)
 PROBLEM = quote_identifier(PROBLEM_COLUMN)
 #: ``FileLoadReport.method``: typed in DuckDB straight from Parquet, or read as text and parsed.
@@ -360,12 +359,17 @@ def _load_by_row_parse(
                     conn, feed, source, load_id, now, refusal, rows_in_file
                 )
                 return _Outcome("refused", rows_in_file, 0, rejected, refusal)
-            total, rejected = _type_rows(conn, feed, info.header)
-            if shares.above_critical(rejected, total):
-                share_refusal = shares.refusal(rejected, total)
-                _reject_typed_file(conn, feed, source, load_id, now, share_refusal, info.header)
+            typed = _typed_rows(feed, info.header)
+            # one pass writes the good rows; the bad ones are typed again only if there are any
+            loaded = write_partial(conn, feed, load_id, source, now, typed.good)
+            rejected = rows_in_file - loaded
+            if shares.above_critical(rejected, rows_in_file):
+                discard_partial(conn, feed, load_id)
+                share_refusal = shares.refusal(rejected, rows_in_file)
+                _insert_rejects(conn, feed, source, load_id, now, typed, share_refusal)
                 return _Outcome("refused", rows_in_file, 0, rows_in_file, share_refusal)
-            loaded = _insert_typed(conn, feed, source, load_id, now, info.header, rejected)
+            if rejected:
+                _insert_rejects(conn, feed, source, load_id, now, typed)
             return _Outcome("loaded", rows_in_file, loaded, rejected)
 
         return _record_in_ledger(
@@ -374,7 +378,6 @@ def _load_by_row_parse(
     finally:
         drop_stage(conn, STAGE)
         conn.execute(f"drop table if exists {STAGE}")
-        conn.execute(f"drop table if exists {TYPED}")
 
 
 def _exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -441,80 +444,40 @@ def _reject_whole_file(
     return rows_in_file
 
 
-def _reject_typed_file(
-    conn: duckdb.DuckDBPyConnection,
-    feed: Feed,
-    source: str,
-    load_id: int,
-    now: datetime,
-    reason: str,
-    header: list[str],
-) -> None:
-    """Every typed row to the rejects table with ``file refused: <reason>``; a row with its own
-    problem keeps its first bad column and its reasons after the file's."""
-    conn.execute(
-        f"""
-        insert into {REJECTS_TABLE}
-        select ?, ?, ?, t._source_line, t._first_column,
-               ? || coalesce('; ' || t._reasons, ''), {_record_json(header, "s.")}, ?
-        from {TYPED} as t join {STAGE} as s on s.{LINE} = t._source_line
-        """,
-        [load_id, feed.name, source, f"file refused: {reason}", now],
-    )
+@dataclass(frozen=True)
+class TypedRows:
+    """SQL over the staged rows: each cell parsed once (``checks.computed_once``)."""
+
+    #: The staged rows with their parsed cells (a subquery).
+    source: str
+    checks: RowChecks
+    header: list[str]
+    feed_columns: frozenset[str]
+
+    @property
+    def good(self) -> str:
+        """The rows without a problem: contract columns, ``_source_line``, ``_extra_columns``."""
+        extras = [name for name in self.header if name not in self.feed_columns]
+        return (
+            f"select {', '.join(self.checks.typed_columns)}, {LINE} as _source_line, "
+            f"{_record_json(extras)} as _extra_columns from {self.source} where {self.checks.ok}"
+        )
 
 
-def _type_rows(conn: duckdb.DuckDBPyConnection, feed: Feed, header: list[str]) -> tuple[int, int]:
-    """Type and check the staged rows into ``TYPED``; returns (rows, rejected rows)."""
+def _typed_rows(feed: Feed, header: list[str]) -> TypedRows:
+    """The staged rows typed and checked by the contract (nothing is computed yet)."""
     cells = {
         c.name: text_cell(c.type, quote_identifier(c.name))
         for c in feed.columns
         if c.name in header
     }
     inner, cells = computed_once(cells)
-    checks = row_checks(feed, cells, read_problem=PROBLEM)
-    extras = [name for name in header if name not in feed.column_names]
-    conn.execute(
-        f"""
-        create temp table {TYPED} as
-        select
-          {", ".join(checks.typed_columns)},
-          {LINE} as _source_line,
-          {_record_json(extras)} as _extra_columns,
-          {checks.reasons} as _reasons,
-          {checks.first_column} as _first_column
-        from (select *, {", ".join(inner or ["null as _none"])} from {STAGE})
-        """
+    return TypedRows(
+        source=f"(select *, {', '.join(inner or ['null as _none'])} from {STAGE})",
+        checks=row_checks(feed, cells, read_problem=PROBLEM),
+        header=header,
+        feed_columns=frozenset(feed.column_names),
     )
-    rejected = int(
-        conn.execute(f"select count(*) from {TYPED} where _reasons is not null").fetchone()[0]  # type: ignore[index]
-    )
-    return _count(conn, TYPED), rejected
-
-
-def _insert_typed(
-    conn: duckdb.DuckDBPyConnection,
-    feed: Feed,
-    source: str,
-    load_id: int,
-    now: datetime,
-    header: list[str],
-    rejected: int,
-) -> int:
-    """Write the good typed rows as the load's Parquet file (``raw_layer``) and the
-    ``rejected`` bad ones to the rejects table; returns the rows loaded."""
-    contract_columns = ", ".join(quote_identifier(c.name) for c in feed.columns)
-    loaded = write_partial(
-        conn,
-        feed,
-        load_id,
-        source,
-        now,
-        f"select {contract_columns}, _source_line, _extra_columns from {TYPED} "
-        "where _reasons is null",
-    )
-    if rejected:
-        _insert_rejects(conn, feed, source, load_id, now, header)
-    return loaded
 
 
 def _insert_rejects(
@@ -523,14 +486,23 @@ def _insert_rejects(
     source: str,
     load_id: int,
     now: datetime,
-    header: list[str],
+    typed: TypedRows,
+    refusal: str | None = None,
 ) -> None:
+    """The bad rows (or, with ``refusal``, every row: ``file refused: <refusal>`` before a row's
+    own reasons) to the rejects table, each with the record as delivered."""
+    checks = typed.checks
+    reasons = checks.reasons
+    where = f"where not ({checks.ok})"
+    if refusal is not None:
+        reasons = f"{quote_literal('file refused: ' + refusal)} || coalesce('; ' || {reasons}, '')"
+        where = ""
     conn.execute(
         f"""
         insert into {REJECTS_TABLE}
-        select ?, ?, ?, t._source_line, t._first_column, t._reasons, {_record_json(header, "s.")}, ?
-        from {TYPED} as t join {STAGE} as s on s.{LINE} = t._source_line
-        where t._reasons is not null
+        select ?, ?, ?, {LINE}, {checks.first_column}, {reasons}, {_record_json(typed.header)}, ?
+        from {typed.source}
+        {where}
         """,
         [load_id, feed.name, source, now],
     )

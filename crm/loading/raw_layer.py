@@ -231,13 +231,13 @@ def _names(feed: Feed) -> list[str]:
 
 def refresh_view(conn: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     """(Re)create ``raw.<feed>`` over the feed's files recorded in the ledger."""
-    names = in_force_files(conn, feed)
-    paths = [raw_folder(conn) / name for name in names] if names else []
+    folder = raw_folder(conn)
+    paths = [folder / name for name in in_force_files(conn, feed)]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise RawLayerError(
             f"{len(missing)} raw file(s) of {feed.name} recorded in the ledger are missing, "
-            f"e.g. {missing[0]}: restore the raw folder {raw_folder(conn)} with the database "
+            f"e.g. {missing[0]}: restore the raw folder {folder} with the database "
             "(a warehouse is its .duckdb file and its .raw folder)"
         )
     conn.execute(f"create or replace view {raw_table(feed)} as {view_sql(feed, paths)}")

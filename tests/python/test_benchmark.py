@@ -101,7 +101,7 @@ def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
     assert nightly and all(ratios[k] is None for k in nightly)  # no nightly phase here
     assert all(r > 0 for k, r in ratios.items() if k not in nightly)
     names = [t["target"] for t in report["targets"]]
-    assert len(names) == 5
+    assert len(names) == 9
     measured = {t["target"]: t["met"] for t in report["targets"]}
     assert measured["nightly incremental run"] is None  # not run here: no value, no verdict
     assert isinstance(measured["initial full build from Parquet"], bool)
@@ -124,6 +124,14 @@ def test_benchmark_report_at_a_tiny_scale(tmp_path: Path):
     assert rewritten["phases"] == merged["phases"]
     assert rewritten["targets"] == merged["targets"]
     assert "# Benchmark: scale tiny" in (folder / "report.md").read_text()
+    # --keep-as-baseline: the next report is compared with this one's figures
+    _bench(tmp_path, (), "--report-only", "--keep-as-baseline")
+    compared = json.loads((folder / "report.json").read_text())
+    assert (
+        compared["baseline"]["runs"]["full_build_parquet"]["wall"]
+        == (merged["phases"]["full_build_parquet"]["seconds"])
+    )
+    assert "## Against the baseline" in (folder / "report.md").read_text()
     # ... and refuses to merge a report of another shop
     with pytest.raises(AssertionError, match="another shop"):
         _bench(tmp_path, ("lower_bound",), "--merge", "--seed", "7")
