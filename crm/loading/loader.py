@@ -16,7 +16,9 @@ For every file of a feed folder (``.csv``, ``.csv.gz``, ``.tsv``, ``.tsv.gz``, `
 3. Its rows are read as text with their line numbers (see ``reading``).
 4. A file that cannot be read, or lacks a required column, is refused: its rows (if any could be
    read) go to the rejects table with the reason, and the ledger records the refusal.
-5. Otherwise each cell is parsed by the contract's rules (see ``parsing``).
+5. Otherwise each cell is parsed by the contract's rules (see ``parsing``), once, in the same
+   statement that writes the good rows to the load's Parquet file; when the count written falls
+   short of the file's rows, the bad rows are typed again, for the rejects table only.
 
 Either way each row is checked by the same rules (see ``checks``): a row with a problem goes to
 ``raw._rejects`` (file, line, first bad column, every reason, the row as JSON), the others are

@@ -49,7 +49,7 @@ from crm.loading.tables import (
     feed_columns,
     raw_table,
 )
-from crm.settings import shop_now
+from crm.settings import duckdb_config, shop_now
 
 #: The raw folder of ``warehouse.duckdb`` is ``warehouse.duckdb.raw``.
 RAW_FOLDER_SUFFIX = ".raw"
@@ -395,6 +395,6 @@ def copy_warehouse(source: Path, target: Path) -> Path:
     shutil.rmtree(copied, ignore_errors=True)
     if raw_folder_of(source).is_dir():
         shutil.copytree(raw_folder_of(source), copied)
-    with duckdb.connect(str(target)) as conn:
+    with duckdb.connect(str(target), config=duckdb_config(target)) as conn:
         ensure_raw_schema(conn)
     return target

@@ -141,3 +141,29 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dg.Execute
         os.environ["CRM_DOCS_SITE"] = "0"
     assert result.success
     return settings, result
+
+
+#: CDNOW's business date: the day after its last purchase month.
+CDNOW_AS_OF = date(1998, 6, 30)
+
+
+@pytest.fixture(scope="session")
+def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real CDNOW purchase history after one nightly run as of ``CDNOW_AS_OF`` (built once
+    per test session; tests read it only)."""
+    from crm.cdnow import convert
+    from orchestration.run import run_nightly
+
+    root = tmp_path_factory.mktemp("cdnow")
+    landing = root / "landing"
+    convert(TEST_DATA / "cdnow" / "CDNOW_master.txt", landing)
+    settings = Settings.from_env(
+        {
+            "CRM_LANDING_DIR": str(landing),
+            "CRM_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
+            "CRM_EXPORT_DIR": str(root / "exports"),
+            "CRM_AS_OF_DATE": CDNOW_AS_OF.isoformat(),
+        }
+    )
+    assert run_nightly(settings).success, "the nightly job failed on CDNOW"
+    return settings.build_path

@@ -18,10 +18,10 @@ import pytest
 from crm.cdnow import convert
 from crm.settings import Settings
 from orchestration.run import run_nightly
+from tests.python.conftest import CDNOW_AS_OF as AS_OF
 from tests.python.conftest import TEST_DATA
 
 CDNOW = TEST_DATA / "cdnow" / "CDNOW_master.txt"
-AS_OF = date(1998, 6, 30)
 
 pytestmark = pytest.mark.slow
 
@@ -43,23 +43,6 @@ def expected_facts() -> pd.DataFrame:
     )
     facts["days_since_last_purchase"] = [(AS_OF - d).days for d in facts["last_purchase_date"]]
     return facts.sort_index()
-
-
-@pytest.fixture(scope="module")
-def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("cdnow")
-    landing = root / "landing"
-    convert(CDNOW, landing)
-    settings = Settings.from_env(
-        {
-            "CRM_LANDING_DIR": str(landing),
-            "CRM_WAREHOUSE_PATH": str(root / "warehouse.duckdb"),
-            "CRM_EXPORT_DIR": str(root / "exports"),
-            "CRM_AS_OF_DATE": AS_OF.isoformat(),
-        }
-    )
-    assert run_nightly(settings).success, "the nightly job failed on CDNOW"
-    return settings.build_path
 
 
 def test_customer_facts_match_an_independent_computation(cdnow_warehouse: Path):

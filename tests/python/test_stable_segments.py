@@ -20,7 +20,6 @@ from crm.loading.raw_layer import copy_warehouse
 from crm.settings import PROJECT_DIR, Settings
 from orchestration.run import run_nightly
 from tests.python.conftest import query, run_dbt, settings_for
-from tests.python.test_cdnow import cdnow_warehouse  # noqa: F401  (module fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -166,7 +165,7 @@ def test_late_orders_leave_the_written_term_untouched_until_a_full_refresh(shop,
     assert (rebuilt.loc[late, "segment_rank"] == 1).all()
 
 
-def test_backtest_beats_the_rfm_total_score_on_cdnow(cdnow_warehouse: Path):  # noqa: F811
+def test_backtest_beats_the_rfm_total_score_on_cdnow(cdnow_warehouse: Path):
     with duckdb.connect(str(cdnow_warehouse), read_only=True) as conn:
         summary = conn.execute(
             "select * from marts.segment_backtest_summary order by term_start, method"
