@@ -67,16 +67,22 @@
     {{ return(staging_watermark() is not none) }}
 {%- endmacro %}
 
-{#- The keys of the feed's raw table that may have changed since the watermark (a subquery). -#}
+{#- The keys of the feed's raw table that may have changed since the watermark (a subquery):
+    those of the loads after it, and those of rows dated after its as_of_date (loaded earlier,
+    in force only now). One `select` per condition, `union`ed: each condition alone skips the
+    raw files and row groups whose statistics rule it out (every raw file holds one load, in
+    time order), where one `or` of the two read every row. -#}
 {% macro staging_changed_keys(feed, watermark) -%}
     {%- set spec = incremental_staging_feed(feed) -%}
-    select distinct {{ spec['keys'] | join(', ') }}
+    select {{ spec['keys'] | join(', ') }}
     from {{ source('shop', feed) }}
-    where
-        _load_id > {{ watermark['load_id'] }}
-        {%- for column in spec['times'] %}
-        or {{ column }} >= cast({{ dbt.dateadd('day', 1, "cast('" ~ watermark['as_of'] ~ "' as date)") }} as {{ dbt.type_timestamp() }})
-        {%- endfor %}
+    where _load_id > {{ watermark['load_id'] }}
+    {%- for column in spec['times'] %}
+    union
+    select {{ spec['keys'] | join(', ') }}
+    from {{ source('shop', feed) }}
+    where {{ column }} >= cast({{ dbt.dateadd('day', 1, "cast('" ~ watermark['as_of'] ~ "' as date)") }} as {{ dbt.type_timestamp() }})
+    {%- endfor %}
 {%- endmacro %}
 
 {#- `exists (...)`: the row of `relation` has a changed key. A time column of the key (a page

@@ -48,3 +48,17 @@
     {{ return(stale.rows[0][0] == 0) }}
 {%- endmacro %}
 
+
+{#- The pre-hook of an append-once model whose kept rows carry `_rules_fingerprint`
+    (int_customer_months_snapshotted): delete the rows computed with other rules, so that the
+    model computes them again; every row when the table predates the column. Nothing on the
+    first run. -#}
+{% macro stale_rules_pre_hook() -%}
+    {%- if execute and this is not none and is_incremental() -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        delete from {{ this }}
+        {%- if '_rules_fingerprint' in columns %}
+        where _rules_fingerprint <> '{{ rules_fingerprint() }}' or _rules_fingerprint is null
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -4,7 +4,7 @@
 with
 
 profiles as (
-    select * from {{ ref('int_customers_profiled') }}
+    select * from {{ ref('customer_profiles') }}
 ),
 
 birthday_members as (

@@ -5,7 +5,7 @@
 with
 
 profiles as (
-    select * from {{ ref('int_customers_profiled') }}
+    select * from {{ ref('customer_profiles') }}
 ),
 
 interested_prospects as (

@@ -22,7 +22,7 @@ order_lines as (
 ),
 
 profiles as (
-    select * from {{ ref('int_customers_profiled') }}
+    select * from {{ ref('customer_profiles') }}
 ),
 
 target_orders as (

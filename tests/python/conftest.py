@@ -60,12 +60,14 @@ def dbt_on_build(build: Path, tmp_path: Path, *args: str) -> None:
 
 def table_contents(build: Path, tables: dict[str, str]) -> dict[str, tuple[int, int]]:
     """Rows and an order-independent hash of each table of ``build`` but the columns its value
-    names (run metadata, e.g. ``"_staged_as_of, _load_id"``): to compare an incremental table
-    with a full rebuild."""
+    names (run metadata, e.g. ``"_staged_as_of, _load_id"``; empty for none): to compare an
+    incremental table with a full rebuild."""
     with duckdb.connect(str(build), read_only=True) as connection:
         return {
             table: connection.execute(
                 f"select count(*), sum(hash(columns(* exclude ({metadata})))) from {table}"
+                if metadata
+                else f"select count(*), sum(hash(columns(*))) from {table}"
             ).fetchone()
             for table, metadata in tables.items()
         }

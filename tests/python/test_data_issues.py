@@ -123,18 +123,20 @@ def test_customer_figures_exclude_implausible_orders_and_never_go_negative(hosti
         "select order_count, gross_sales, refunded_amount, net_sales "
         f"from marts.customer_facts where customer_id = '{CUSTOMER}'",
     ).iloc[0]
-    # Only HX-OK counts: HX-OVER is fully refunded, the others are implausible.
+    # HX-OK and HX-BULK count (a line of a million units says nothing about the money: its
+    # ordinary total keeps the order a purchase); HX-OVER is fully refunded, HX-HUGE and
+    # HX-NEG are implausible.
     assert facts.to_dict() == {
-        "order_count": 1,
-        "gross_sales": 5000,
+        "order_count": 2,
+        "gross_sales": 13000,
         "refunded_amount": 0,
-        "net_sales": 5000,
+        "net_sales": 13000,
     }
     rfm = query(
         settings,
         f"select frequency, monetary from marts.customer_rfm where customer_id = '{CUSTOMER}'",
     ).iloc[0]
-    assert (rfm["frequency"], rfm["monetary"]) == (1, 5000)
+    assert (rfm["frequency"], rfm["monetary"]) == (2, 13000)
     orders = query(
         settings,
         "select order_id, refunded_amount, net_amount, is_purchase "
@@ -143,7 +145,7 @@ def test_customer_figures_exclude_implausible_orders_and_never_go_negative(hosti
     assert orders.loc["HX-OVER", "refunded_amount"] == 3000
     assert orders.loc["HX-OVER", "net_amount"] == 0
     assert orders["is_purchase"].to_dict() == {
-        "HX-BULK": False,
+        "HX-BULK": True,
         "HX-HUGE": False,
         "HX-NEG": False,
         "HX-OK": True,

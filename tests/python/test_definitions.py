@@ -29,7 +29,9 @@ def test_dbt_tests_are_asset_checks():
     graph = _asset_graph()
     checks = {key.name for key in graph.asset_check_keys}
     assert "unique_customer_facts_customer_id" in checks
-    assert "not_null_customer_facts_customer_id" in checks
+    # the row-level rules of a model (not null, accepted values, ranges) are one test and one
+    # check: one scan of the table
+    assert "rules_customer_facts" in checks
 
 
 def test_every_warehouse_writer_is_in_the_warehouse_pool():

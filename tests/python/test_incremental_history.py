@@ -1,6 +1,7 @@
 """The incremental RFM history (customer_rfm_history, macros/utils/snapshot_history.sql) equals a
 full rebuild: after a run for an earlier date, a run that adds month ends, and a change of the
-rules (rfm_axes), which must recompute the rows already written."""
+rules (rfm_axes; rfm_window_months, which also recomputes the month-end snapshots the history
+is computed from), which must recompute the rows already written."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from crm.loading.raw_layer import copy_warehouse
 from tests.python.conftest import dbt_on_build
 
 HISTORY = "marts.customer_rfm_history"
+SNAPSHOTS = "intermediate.int_customer_months_snapshotted"
 
 
-def _history(build: Path, tmp_path: Path, as_of: str, *flags: str, axes: str = "rf") -> None:
+def _history(
+    build: Path, tmp_path: Path, as_of: str, *flags: str, axes: str = "rf", window: str = ""
+) -> None:
     dbt_on_build(
         build,
         tmp_path,
@@ -25,8 +29,14 @@ def _history(build: Path, tmp_path: Path, as_of: str, *flags: str, axes: str = "
         "+customer_rfm_history",
         *flags,
         "--vars",
-        json.dumps({"as_of_date": as_of, "rfm_axes": axes}),
+        json.dumps({"as_of_date": as_of, "rfm_axes": axes, "rfm_window_months": window}),
     )
+
+
+def _snapshots(build: Path) -> tuple[int, int]:
+    """Rows and an order-independent hash of the month-end snapshots."""
+    with duckdb.connect(str(build), read_only=True) as conn:
+        return conn.execute(f"select count(*), sum(hash(columns(*))) from {SNAPSHOTS}").fetchone()
 
 
 def _contents(build: Path, but: str = "") -> tuple[int, int, int]:
@@ -99,6 +109,31 @@ def test_incremental_history_equals_a_full_rebuild(shop, tmp_path: Path) -> None
         ).fetchall()
     assert len(fm_groups) == len(rf_groups) > 0
     assert set(fm_groups) != set(rf_groups)
+
+    # an RFM window: the month-end snapshots written with the whole history are recomputed too
+    with duckdb.connect(str(build), read_only=True) as conn:
+        windowless = conn.execute(
+            f"select count(*) from {SNAPSHOTS} where window_order_count is null"
+        ).fetchone()[0]
+    assert windowless > 0
+    _history(build, tmp_path / "window", as_of.isoformat(), axes="fm", window="12")
+    _history(
+        rebuilt,
+        tmp_path / "window_full",
+        as_of.isoformat(),
+        "--full-refresh",
+        axes="fm",
+        window="12",
+    )
+    assert _snapshots(build) == _snapshots(rebuilt)
+    assert _contents(build) == _contents(rebuilt)
+    with duckdb.connect(str(build), read_only=True) as conn:
+        assert (
+            conn.execute(
+                f"select count(*) from {SNAPSHOTS} where window_order_count is null"
+            ).fetchone()[0]
+            == 0
+        )
 
 
 def _contents_dates_before(build: Path, day: str) -> int:

@@ -24,16 +24,17 @@ WEB = (
     "int_customers_web_aggregated",
 )
 ORDERS = "int_orders_enriched"
-#: Incremental on top of int_orders_enriched by customer, SKU or month
+#: Incremental on top of int_orders_enriched by customer or month
 #: (macros/utils/incremental_touched.sql), as schema.model.
 CUSTOMER_SALES = (
     "intermediate.int_purchase_days_sequenced",
     "intermediate.int_customer_merchandise_ranked",
     "intermediate.int_customer_products_last_purchased",
     "intermediate.int_customers_orders_aggregated",
-    "intermediate.int_products_named",
     "marts.monthly_new_vs_repeat_sales",
 )
+#: A plain table on top of them (rebuilt every night from the incremental tables).
+PRODUCTS = "intermediate.int_products_named"
 
 
 def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str, **more_vars: int) -> None:
@@ -46,7 +47,7 @@ def _staging(build: Path, tmp_path: Path, as_of: str, *flags: str, **more_vars: 
         *WEB,
         "int_returns_capped",
         ORDERS,
-        *(m.split(".")[1] for m in CUSTOMER_SALES),
+        *(m.split(".")[1] for m in (*CUSTOMER_SALES, PRODUCTS)),
         *flags,
         "--vars",
         json.dumps({"as_of_date": as_of, **more_vars}),
@@ -61,6 +62,7 @@ def _contents(build: Path) -> dict[str, tuple[int, int]]:
     tables |= {f"intermediate.{model}": "_staged_as_of, _load_id" for model in WEB}
     tables[f"intermediate.{ORDERS}"] = "_staged_as_of, _watermark_load_id"
     tables |= {m: "_staged_as_of, _watermark_load_id" for m in CUSTOMER_SALES}
+    tables[PRODUCTS] = ""
     return table_contents(build, tables)
 
 
@@ -291,15 +293,16 @@ def _new_version(conn: duckdb.DuckDBPyConnection, feed: str, where: str, changes
 
 
 def test_product_names_follow_redated_orders_and_moved_lines(shop, tmp_path: Path) -> None:
-    """int_products_named keeps a SKU's latest line from night to night; a latest line whose
-    order is re-dated earlier, or a line moved to another SKU, makes the SKU recomputed from all
-    its lines (or removed when none is left): always what a full rebuild gives."""
+    """int_products_named names a SKU by its latest line: a latest line whose order is re-dated
+    earlier gives way to another line, a line moved to a SKU of its own names it, and a SKU
+    left without lines goes; the incremental staging and orders it reads give what a full
+    rebuild gives."""
     settings, _ = shop
     as_of = settings.as_of_date.isoformat()
     stamp = f"timestamp '{as_of} 09:00:00'"
     build = tmp_path / "incremental.duckdb"
     copy_warehouse(settings.build_path, build)
-    products = {"intermediate.int_products_named": "_staged_as_of, _watermark_load_id"}
+    products = {PRODUCTS: ""}
 
     def night(name: str) -> None:
         rebuilt = tmp_path / f"{name}_full.duckdb"

@@ -18,8 +18,9 @@ from tests.python.conftest import run_dbt
 SESSIONS = "staging.stg_shop__sessions"
 PAGE_VIEWS = "staging.stg_shop__page_views"
 KINDS = ("unique_keys_written", "relationships")
-#: A row-level test scoped to the rows a run wrote (where: __written_this_run__).
-PAGE_URL_NOT_NULL = "not_null:stg_shop__page_views.page_url"
+#: The row-level rules scoped to the rows a run wrote (where: __written_this_run__): the page
+#: views' not-null columns (page_url among them), accepted values and ranges, in one test.
+PAGE_VIEWS_NOT_NULL = "row_rules:stg_shop__page_views"
 
 
 def _test_statuses(build: Path, tmp_path: Path, as_of: str) -> dict[str, str]:
@@ -47,9 +48,14 @@ def _test_statuses(build: Path, tmp_path: Path, as_of: str) -> dict[str, str]:
         model = node["attached_node"].split(".")[-1] if node.get("attached_node") else ""
         if kind in KINDS:
             statuses[f"{kind}:{model}"] = result["status"]
-        elif kind == "not_null":
-            statuses[f"not_null:{model}.{node['column_name']}"] = result["status"]
+        elif kind == "row_rules" and node["config"].get("where"):
+            statuses[f"row_rules:{model}"] = result["status"]
     return statuses
+
+
+def found_results(tmp_path: Path) -> list[dict]:
+    """The results of the data tests run in ``tmp_path`` (run_results.json)."""
+    return json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
 
 
 def _of_kinds(statuses: dict[str, str]) -> dict[str, str]:
@@ -132,17 +138,22 @@ def test_scoped_tests_check_what_the_run_wrote(shop, tmp_path: Path) -> None:
 
     # rows kept from earlier runs were checked when written and are not re-checked nightly
     # (the cost the scoping saves), but a run that wrote every row checks all of them
-    # (a kept page view without its URL included: the row-level tests are scoped too)
+    # (a kept page view without its URL and of an unknown page type included: the row-level
+    # rules are scoped too)
     sql(
-        f"update {PAGE_VIEWS} set _staged_as_of = date '{yesterday}', page_url = null "
-        "where _load_id = -1",
+        f"update {PAGE_VIEWS} set _staged_as_of = date '{yesterday}', page_url = null, "
+        "page_type = 'no-such-type' where _load_id = -1",
         duplicate_session(yesterday),
     )
     kept_problems = all_statuses("kept_problems")
     assert _of_kinds(kept_problems) == dict.fromkeys(every_test, "pass")
-    assert kept_problems[PAGE_URL_NOT_NULL] == "pass"
+    assert kept_problems[PAGE_VIEWS_NOT_NULL] == "pass"
     sql(*(f"update {t} set _staged_as_of = date '{as_of}'" for t in (SESSIONS, PAGE_VIEWS)))
     found = all_statuses("all_written")
     assert found["unique_keys_written:stg_shop__sessions"] == "fail"
     assert found["relationships:stg_shop__page_views"] == "warn"
-    assert found[PAGE_URL_NOT_NULL] == "fail"
+    assert found[PAGE_VIEWS_NOT_NULL] == "fail"
+    # two failing cells (the kept page view's URL, null, and its page type, not accepted):
+    # the failure count is the failing cells
+    results = {r["unique_id"].split(".")[2]: r for r in found_results(tmp_path / "all_written")}
+    assert results["rules_stg_shop__page_views_written"]["failures"] == 2

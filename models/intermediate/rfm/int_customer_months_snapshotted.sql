@@ -1,12 +1,18 @@
 {#- Month-end snapshots of each customer's purchase history, written once per month end and
     never recomputed by later runs (incremental, append): a month already in the table is not
     scanned again. Only complete months (month ends before as_of_date) are written; the
-    as_of_date itself is described by customer_facts. A full refresh rebuilds every month. -#}
+    as_of_date itself is described by customer_facts. A change of the rules the rows are
+    computed with (this SQL, rfm_window_months, what counts as a purchase and a refund)
+    recomputes every month end (stale_rules_pre_hook, macros/utils/rules_fingerprint.sql); a
+    full refresh rebuilds every month. -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='sync_all_columns',
+        rules_vars=['rfm_window_months', 'plausible_order_total_max_yen'],
+        rules_models=['int_orders_enriched', 'int_returns_capped'],
+        pre_hook="{{ stale_rules_pre_hook() }}",
     )
 }}
 
@@ -209,7 +215,8 @@ final as (
         cast(cumulative.net_sales as {{ dbt.type_numeric() }}) as net_sales,
         cast(cumulative.window_order_count as {{ dbt.type_bigint() }}) as window_order_count,
         cast(cumulative.window_net_sales as {{ dbt.type_numeric() }}) as window_net_sales,
-        {{ days_between('cumulative.last_purchase_date', 'cumulative.month_end') }} as recency_days
+        {{ days_between('cumulative.last_purchase_date', 'cumulative.month_end') }} as recency_days,
+        '{{ rules_fingerprint() }}' as _rules_fingerprint
     from cumulative
 )
 

@@ -12,8 +12,8 @@ month_end_snapshots as (
     select * from {{ ref('int_customer_months_snapshotted') }}
 ),
 
-customer_facts as (
-    select * from {{ ref('customer_facts') }}
+customer_orders as (
+    select * from {{ ref('int_customers_orders_aggregated') }}
 ),
 
 members as (
@@ -41,14 +41,21 @@ window_purchases as (
 ),
 {% endif %}
 
+{# the customers of customer_facts: those with an order and the members #}
+customers as (
+    select customer_id from customer_orders
+    union
+    select customer_id from members
+),
+
 current_values as (
     select
-        customer_facts.as_of_date as snapshot_date,
-        customer_facts.customer_id,
-        customer_facts.first_purchase_date,
-        customer_facts.last_purchase_date,
-        customer_facts.order_count,
-        customer_facts.net_sales,
+        {{ as_of_date() }} as snapshot_date,
+        customers.customer_id,
+        customer_orders.first_purchase_date,
+        customer_orders.last_purchase_date,
+        coalesce(customer_orders.order_count, 0) as order_count,
+        coalesce(customer_orders.net_sales, 0) as net_sales,
         {% if window_months %}
             coalesce(window_purchases.window_order_count, 0) as window_order_count,
             coalesce(window_purchases.window_net_sales, 0) as window_net_sales,
@@ -56,11 +63,13 @@ current_values as (
             cast(null as {{ dbt.type_bigint() }}) as window_order_count,
             cast(null as {{ dbt.type_numeric() }}) as window_net_sales,
         {% endif %}
-        customer_facts.days_since_last_purchase as recency_days
-    from customer_facts
+        {{ days_between('customer_orders.last_purchase_date', as_of_date()) }} as recency_days
+    from customers
+    left join customer_orders
+        on customers.customer_id = customer_orders.customer_id
     {% if window_months %}
         left join window_purchases
-            on customer_facts.customer_id = window_purchases.customer_id
+            on customers.customer_id = window_purchases.customer_id
     {% endif %}
 ),
 

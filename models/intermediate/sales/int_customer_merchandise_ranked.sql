@@ -32,6 +32,7 @@ purchased_lines as (
     where
         orders.is_purchase
         and not orders.is_guest
+        and order_lines.quantity <= {{ number_var('plausible_line_quantity_max') }}
 ),
 
 dimension_lines as (

@@ -118,7 +118,7 @@ flagged as (
 plausibility_checked as (
     select
         *,
-        is_total_negative or is_total_above_max or has_quantity_above_max as is_implausible
+        is_total_negative or is_total_above_max as is_implausible
     from flagged
 ),
 

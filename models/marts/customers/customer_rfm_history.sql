@@ -1,13 +1,15 @@
 {#- Incremental: the rows of past month ends are written once and kept; each run adds the
     month ends not yet in the table and replaces the as_of_date rows. A change of the rules
-    (this SQL, the band, group, score and stage seeds, rfm_axes, rfm_window_months) recomputes
-    every row (macros/utils/snapshot_history.sql). -#}
+    (this SQL, the band, group, score and stage seeds, rfm_axes, rfm_window_months, and the SQL
+    and vars of the month-end snapshots it reads) recomputes every row
+    (macros/utils/snapshot_history.sql). -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='sync_all_columns',
-        rules_vars=['rfm_axes', 'rfm_window_months'],
+        rules_vars=['rfm_axes', 'rfm_window_months', 'plausible_order_total_max_yen'],
+        rules_models=['int_customer_months_snapshotted', 'int_orders_enriched', 'int_returns_capped'],
         pre_hook="{{ snapshot_history_pre_hook() }}",
     )
 }}

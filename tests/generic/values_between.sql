@@ -1,6 +1,0 @@
-{#- Generic test: every non-null value lies between `min_value` and `max_value` (inclusive). -#}
-{% test values_between(model, column_name, min_value, max_value) %}
-    select {{ column_name }}
-    from {{ model }}
-    where {{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }}
-{% endtest %}
